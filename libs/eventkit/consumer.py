@@ -1,0 +1,214 @@
+"""The consumer runner: a Kafka consumer group feeding a PartitionProcessor.
+
+- Offsets live in the service's database (see processing.py); Kafka's committed offsets are
+  written too, after the database commit, only so that standard tools can show the group's lag.
+- On assignment every partition is positioned at the offset stored in the database.
+- `getmany` batches are applied per partition; a transient fault (database or broker away)
+  retries the same records with back-off, forever, and never skips them.
+- `run_until_end` (used by rebuild) reads every partition of the topics without a group, from
+  the stored offsets up to the end offsets seen at its start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eventkit.db import is_transient
+from eventkit.deadletter import DeadLetters
+from eventkit.metrics import CONSUMER_LAG, TRANSIENT_RETRIES
+from eventkit.processing import FROM_BEGINNING, PartitionProcessor, Subscription
+from eventkit.schema import KernelTables
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        service: str,
+        bootstrap: str,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: KernelTables,
+        subscription: Subscription,
+        dead_letters: DeadLetters,
+        max_records: int = 1000,
+        commit_to_kafka: bool = True,
+    ) -> None:
+        self.service = service
+        self.bootstrap = bootstrap
+        self.sub = subscription
+        self.max_records = max_records
+        self.commit_to_kafka = commit_to_kafka
+        self.processor = PartitionProcessor(
+            service=service, sessions=sessions, tables=tables, subscription=subscription, dead_letters=dead_letters
+        )
+        self.consumer: AIOKafkaConsumer | None = None
+        self.lag: dict[TopicPartition, int] = {}
+        self.assigned: set[TopicPartition] = set()
+
+    # ---- live, as a member of the consumer group --------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.sub.group,
+            client_id=f"{self.service}-{self.sub.group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        self.consumer = consumer
+        await self._start_with_retry(consumer, stop)
+        try:
+            consumer.subscribe(list(self.sub.topics), listener=_SeekToStored(self))
+            while not stop.is_set():
+                batch = await self._getmany(consumer, stop)
+                for tp, records in batch.items():
+                    if stop.is_set():
+                        break
+                    await self._apply_with_retry(consumer, tp, records, stop)
+                await self._refresh_lag(consumer)
+        finally:
+            await consumer.stop()
+            self.consumer = None
+
+    async def _start_with_retry(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await consumer.start()
+                return
+            except Exception as exc:
+                if not is_transient(exc) or stop.is_set():
+                    raise
+                log.warning("consumer %s cannot reach Kafka (%s); retrying in %.1fs", self.sub.group, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _getmany(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> dict[TopicPartition, list[Any]]:
+        try:
+            return await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            TRANSIENT_RETRIES.labels(self.service, "consumer").inc()
+            log.warning("consumer %s fetch failed (%s); retrying", self.sub.group, exc)
+            await asyncio.sleep(1.0)
+            return {}
+
+    async def _apply_with_retry(
+        self, consumer: AIOKafkaConsumer | None, tp: TopicPartition, records: Sequence[Any], stop: asyncio.Event | None
+    ) -> int | None:
+        delay = 0.1
+        while True:
+            try:
+                next_offset = await self.processor.process(tp, records)
+                break
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                TRANSIENT_RETRIES.labels(self.service, "consumer").inc()
+                log.warning("consumer %s: transient fault on %s (%s); retrying in %.1fs", self.sub.group, tp, exc, delay)
+                if stop is not None and stop.is_set():
+                    return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if consumer is not None and self.commit_to_kafka and next_offset >= 0:
+            try:
+                await consumer.commit({tp: OffsetAndMetadata(next_offset, "")})
+            except Exception as exc:  # informational only: the database holds the real offsets
+                log.debug("kafka offset commit for %s skipped: %s", tp, exc)
+        return next_offset
+
+    async def _refresh_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:  # no fetch response for this partition yet
+                continue
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
+            except Exception:
+                continue
+            lag = max(0, high - position)
+            self.lag[tp] = lag
+            CONSUMER_LAG.labels(self.service, self.sub.group, tp.topic, str(tp.partition)).set(lag)
+
+    def lag_known(self) -> bool:
+        return bool(self.assigned) and all(tp in self.lag for tp in self.assigned)
+
+    async def seek_to_stored(self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]) -> None:
+        offsets = await self.processor.stored_offsets(partitions)
+        for tp in partitions:
+            offset = offsets.get(tp, FROM_BEGINNING)
+            if offset == FROM_BEGINNING:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
+
+    # ---- rebuild: read to the end without a group ------------------------------------------
+    async def run_until_end(self, progress: Progress | None = None) -> tuple[int, int]:
+        """Apply every record up to the end offsets taken now; returns (records read, total)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, client_id=f"{self.service}-rebuild"
+        )
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(t, p) for t in self.sub.topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            if not partitions:
+                await consumer.force_metadata_update()
+                partitions = [TopicPartition(t, p) for t in self.sub.topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await self.seek_to_stored(consumer, partitions)
+            starts = {tp: await consumer.position(tp) for tp in partitions}
+            total = sum(max(0, ends[tp] - starts[tp]) for tp in partitions)
+            remaining = {tp for tp in partitions if starts[tp] < ends[tp]}
+            read = 0
+            while remaining:
+                batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=self.max_records)
+                for tp, records in batch.items():
+                    records = [r for r in records if r.offset < ends[tp]]
+                    if records:
+                        await self._apply_with_retry(None, tp, records, None)
+                        read += len(records)
+                        if progress:
+                            progress(len(records))
+                    if await consumer.position(tp) >= ends[tp]:
+                        remaining.discard(tp)
+            return read, total
+        finally:
+            await consumer.stop()
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        self.runner.assigned -= set(revoked)
+        for tp in revoked:
+            self.runner.lag.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        consumer = self.runner.consumer
+        assert consumer is not None
+        self.runner.assigned |= set(assigned)
+        delay = 0.2
+        while True:  # the database may be away right now: keep trying, never guess an offset
+            try:
+                await self.runner.seek_to_stored(consumer, list(assigned))
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("cannot read stored offsets (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -1,0 +1,188 @@
+"""Applying a batch of one partition's records: effectively once.
+
+One database transaction per batch holds: the handler's changes (projection rows, appended
+events and their outbox rows), the ids of the events applied, and the partition's next offset.
+So after any crash either all of it is there or none of it, and the consumer resumes at the
+stored offset.
+
+Fencing: the offset row is read `FOR UPDATE` first (SQLite: the `BEGIN IMMEDIATE` write lock),
+and records below the stored offset are dropped. Two members of a group that both hold a
+partition during a rebalance therefore serialise on that row, and the second applies nothing the
+first already applied. Event ids are de-duplicated too, for copies on the wire (a relay that
+crashed after Kafka acknowledged and before it deleted its outbox rows re-sends them).
+
+Fast path and careful path: a batch first runs without savepoints. If a handler raises a
+non-transient error the whole transaction is rolled back and the batch re-runs with a savepoint
+per record, so only the poison record is dead-lettered and the rest apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka.structs import TopicPartition
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eventkit import context
+from eventkit.db import is_transient
+from eventkit.deadletter import DeadLetters
+from eventkit.envelope import Envelope
+from eventkit.errors import MalformedEvent, UnknownEventType
+from eventkit.events import EventRegistry, Message
+from eventkit.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE
+from eventkit.schema import KernelTables
+
+Handler = Callable[[AsyncSession, Message], Awaitable[None]]
+FROM_BEGINNING = -1
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: the topics it reads and the handler that applies each event."""
+
+    group: str
+    topics: tuple[str, ...]
+    handler: Handler
+    registry: EventRegistry
+
+
+class _Poison(Exception):
+    def __init__(self, index: int, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.index = index
+        self.exc = exc
+
+
+class PartitionProcessor:
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: KernelTables,
+        subscription: Subscription,
+        dead_letters: DeadLetters,
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.tables = tables
+        self.sub = subscription
+        self.dead_letters = dead_letters
+
+    async def stored_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        """Create missing offset rows (from the beginning) and return every partition's next offset."""
+        t = self.tables.consumer_offsets
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            for tp in partitions:
+                await session.execute(
+                    insert(t)
+                    .values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, next_offset=FROM_BEGINNING, updated_at=now)
+                    .on_conflict_do_nothing()
+                )
+            rows = (await session.execute(sa.select(t.c.topic, t.c.partition, t.c.next_offset).where(t.c.consumer_group == self.sub.group))).all()
+        wanted = set(partitions)
+        return {TopicPartition(r.topic, r.partition): int(r.next_offset) for r in rows if TopicPartition(r.topic, r.partition) in wanted}
+
+    async def process(self, tp: TopicPartition, records: Sequence[Any]) -> int:
+        """Apply `records` (consecutive, of partition `tp`); returns the partition's next offset.
+        Raises only transient errors (the caller retries the same records)."""
+        try:
+            return await self._run(tp, records, careful=False)
+        except _Poison:
+            return await self._run(tp, records, careful=True)
+
+    async def _run(self, tp: TopicPartition, records: Sequence[Any], *, careful: bool) -> int:
+        t = self.tables.consumer_offsets
+        applied: dict[str, int] = {}
+        async with self.sessions() as session, session.begin():
+            stored = await session.scalar(
+                sa.select(t.c.next_offset)
+                .where(t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
+                .with_for_update()
+            )
+            todo = [r for r in records if stored is None or r.offset >= stored]
+            if not todo:
+                return int(stored if stored is not None else FROM_BEGINNING)
+            decoded: list[tuple[Any, Message | None, BaseException | None]] = [self._decode(r) for r in todo]
+            seen = await self._already_applied(session, [m.event_id for _, m, _ in decoded if m is not None])
+            dead: list[tuple[Any, BaseException]] = []
+            processed_rows = []
+            for index, (record, msg, error) in enumerate(decoded):
+                if msg is None:
+                    assert error is not None
+                    dead.append((record, error))
+                    continue
+                if msg.event_id in seen:
+                    EVENTS_DUPLICATE.labels(self.service, self.sub.group, tp.topic).inc()
+                    continue
+                seen.add(msg.event_id)
+                error = await self._apply(session, msg, index, careful)
+                if error is not None:
+                    dead.append((record, error))
+                    continue
+                processed_rows.append(
+                    {"consumer_group": self.sub.group, "event_id": msg.event_id, "topic": tp.topic, "partition": tp.partition, "offset": record.offset}
+                )
+                applied[tp.topic] = applied.get(tp.topic, 0) + 1
+            if processed_rows:
+                await session.execute(sa.insert(self.tables.processed_events), processed_rows)
+            for record, error in dead:
+                await self.dead_letters.send(record, error, self.sub.group)
+            next_offset = todo[-1].offset + 1
+            values: dict[str, Any] = {"next_offset": next_offset, "updated_at": datetime.now(UTC)}
+            where = (t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
+            if stored is None:
+                await session.execute(sa.insert(t).values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, **values))
+            else:
+                await session.execute(sa.update(t).where(*where).values(**values))
+        for topic, n in applied.items():
+            EVENTS_CONSUMED.labels(self.service, self.sub.group, topic).inc(n)
+        return next_offset
+
+    def _decode(self, record: Any) -> tuple[Any, Message | None, BaseException | None]:
+        try:
+            env = Envelope.from_kafka(record.headers, record.value)
+            msg = self.sub.registry.decode(env, topic=record.topic, partition=record.partition, offset=record.offset)
+            return record, msg, None
+        except (MalformedEvent, UnknownEventType) as exc:
+            return record, None, exc
+
+    async def _apply(self, session: AsyncSession, msg: Message, index: int, careful: bool) -> BaseException | None:
+        env = msg.envelope
+        with context.bind(correlation_id=env.correlationid or env.id, causation_id=env.id, traceparent=env.traceparent, request_id=None):
+            if not careful:
+                try:
+                    await self.sub.handler(session, msg)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    raise _Poison(index, exc) from exc
+                return None
+            try:
+                async with session.begin_nested():
+                    await self.sub.handler(session, msg)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                return exc
+            return None
+
+    async def _already_applied(self, session: AsyncSession, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        t = self.tables.processed_events
+        found: set[str] = set()
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i : i + 500]
+            rows = await session.execute(sa.select(t.c.event_id).where(t.c.consumer_group == self.sub.group, t.c.event_id.in_(chunk)))
+            found.update(r[0] for r in rows)
+        return found
