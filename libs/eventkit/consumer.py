@@ -42,24 +42,30 @@ class ConsumerRunner:
         dead_letters: DeadLetters,
         max_records: int = 1000,
         commit_to_kafka: bool = True,
+        instance_id: str | None = None,
     ) -> None:
         self.service = service
         self.bootstrap = bootstrap
         self.sub = subscription
         self.max_records = max_records
         self.commit_to_kafka = commit_to_kafka
+        # Static group membership (KIP-345): a member that restarts under the same instance id
+        # gets its partitions back at once instead of waiting out a rebalance.
+        self.instance_id = instance_id
         self.processor = PartitionProcessor(
             service=service, sessions=sessions, tables=tables, subscription=subscription, dead_letters=dead_letters
         )
         self.consumer: AIOKafkaConsumer | None = None
         self.lag: dict[TopicPartition, int] = {}
         self.assigned: set[TopicPartition] = set()
+        self.assignment_received = False
 
     # ---- live, as a member of the consumer group --------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.sub.group,
+            group_instance_id=f"{self.instance_id}-{self.sub.group}" if self.instance_id else None,
             client_id=f"{self.service}-{self.sub.group}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -142,7 +148,7 @@ class ConsumerRunner:
             CONSUMER_LAG.labels(self.service, self.sub.group, tp.topic, str(tp.partition)).set(lag)
 
     def lag_known(self) -> bool:
-        return bool(self.assigned) and all(tp in self.lag for tp in self.assigned)
+        return self.assignment_received and all(tp in self.lag for tp in self.assigned)
 
     async def seek_to_stored(self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]) -> None:
         offsets = await self.processor.stored_offsets(partitions)
@@ -154,7 +160,7 @@ class ConsumerRunner:
                 consumer.seek(tp, offset)
 
     # ---- rebuild: read to the end without a group ------------------------------------------
-    async def run_until_end(self, progress: Progress | None = None) -> tuple[int, int]:
+    async def run_until_end(self, progress: Progress | None = None, on_total: Progress | None = None) -> tuple[int, int]:
         """Apply every record up to the end offsets taken now; returns (records read, total)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, client_id=f"{self.service}-rebuild"
@@ -170,6 +176,8 @@ class ConsumerRunner:
             await self.seek_to_stored(consumer, partitions)
             starts = {tp: await consumer.position(tp) for tp in partitions}
             total = sum(max(0, ends[tp] - starts[tp]) for tp in partitions)
+            if on_total:
+                on_total(total)
             remaining = {tp for tp in partitions if starts[tp] < ends[tp]}
             read = 0
             while remaining:
@@ -201,6 +209,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer = self.runner.consumer
         assert consumer is not None
         self.runner.assigned |= set(assigned)
+        self.runner.assignment_received = True
         delay = 0.2
         while True:  # the database may be away right now: keep trying, never guess an offset
             try:

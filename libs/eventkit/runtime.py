@@ -1,0 +1,202 @@
+"""What a running service holds: engine, sessions, event store, producer, outbox relay and
+consumers, started and stopped together. The web app, the CLI and the tests all build one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from eventkit.consumer import ConsumerRunner
+from eventkit.db import make_engine, make_sessionmaker
+from eventkit.deadletter import DeadLetters
+from eventkit.events import EventRegistry
+from eventkit.kafka import TopicSpec, ensure_topics, make_producer
+from eventkit.outbox import OutboxRelay
+from eventkit.processing import Subscription
+from eventkit.projection import Projection
+from eventkit.schema import KernelTables, kernel_tables
+from eventkit.store import EventStore
+
+log = logging.getLogger(__name__)
+ReadinessCheck = Callable[[], Awaitable[tuple[str, bool, str]]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that makes a service this service; the kernel supplies the rest."""
+
+    name: str
+    topic: str  # the topic its own events are published to
+    metadata: sa.MetaData
+    registry: EventRegistry
+    own_topics: Callable[[int, int], Sequence[TopicSpec]]  # (partitions, replication) -> its topics incl. DLQs
+    read_topics: Sequence[str] = ()  # topics of other services it consumes (created if missing)
+    projections: Sequence[Projection] = ()
+    processors: Sequence[Subscription] = ()  # consumers that decide and append events (not rebuilt)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kernel(self) -> KernelTables:
+        return kernel_tables(self.metadata)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [p.subscription() for p in self.projections] + list(self.processors)
+
+    def topic_specs(self, partitions: int, replication: int) -> list[TopicSpec]:
+        specs = list(self.own_topics(partitions, replication))
+        known = {s.name for s in specs}
+        for name in self.read_topics:
+            if name not in known:
+                specs += TopicSpec(name, partitions, replication).with_dlq()
+        return specs
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        *,
+        database_url: str,
+        bootstrap: str,
+        partitions: int = 12,
+        replication: int = 1,
+        run_relay: bool = True,
+        run_consumers: bool = True,
+    ) -> None:
+        self.definition = definition
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.replication = replication
+        self.run_relay = run_relay
+        self.run_consumers = run_consumers
+        self.engine: AsyncEngine = make_engine(database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
+        self.store = EventStore(
+            service=definition.name,
+            source=f"/relief/{definition.name}",
+            topic=definition.topic,
+            tables=definition.kernel,
+            registry=definition.registry,
+        )
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[ConsumerRunner] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Create topics, connect the producer and start relay and consumers in the background.
+        Kafka being away at start-up is waited out in the background, not fatal."""
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self._start_kafka_side(), name=f"{self.definition.name}-kafka"))
+
+    async def _start_kafka_side(self) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await ensure_topics(self.bootstrap, self.definition.topic_specs(self.partitions, self.replication))
+                producer = make_producer(self.bootstrap, client_id=f"{self.definition.name}-producer")
+                await producer.start()
+                self.producer = producer
+                break
+            except Exception as exc:
+                log.warning("%s: Kafka not reachable yet (%s); retrying in %.1fs", self.definition.name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        if self.producer is None:
+            return
+        if self.run_relay:
+            self.relay = OutboxRelay(
+                service=self.definition.name, sessions=self.sessions, tables=self.definition.kernel,
+                producer=self.producer, wakeup=self.store.committed,
+            )
+            self._tasks.append(asyncio.create_task(self._guard(self.relay.run(self._stop), "relay")))
+        if self.run_consumers:
+            dead = DeadLetters(service=self.definition.name, producer=self.producer)
+            for sub in self.definition.subscriptions():
+                runner = ConsumerRunner(
+                    service=self.definition.name, bootstrap=self.bootstrap, sessions=self.sessions,
+                    tables=self.definition.kernel, subscription=sub, dead_letters=dead,
+                )
+                self.consumers.append(runner)
+                self._tasks.append(asyncio.create_task(self._guard(runner.run(self._stop), sub.group)))
+
+    async def _guard(self, work: Awaitable[None], what: str) -> None:
+        """Keep a background component alive: an unexpected crash is logged and restarted."""
+        while True:
+            try:
+                await work
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: %s stopped unexpectedly; restarting in 2s", self.definition.name, what)
+                if self._stop.is_set():
+                    return
+                await asyncio.sleep(2)
+                if what == "relay" and self.relay is not None:
+                    work = self.relay.run(self._stop)
+                else:
+                    runner = next((c for c in self.consumers if c.sub.group == what), None)
+                    if runner is None:
+                        return
+                    work = runner.run(self._stop)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=15)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:
+                log.exception("%s: error while stopping", self.definition.name)
+        self._tasks.clear()
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+        await self.engine.dispose()
+
+    # ---- readiness ---------------------------------------------------------------------------
+    def readiness_checks(self) -> list[ReadinessCheck]:
+        return [self._check_database, self._check_kafka, self._check_consumers]
+
+    async def _check_database(self) -> tuple[str, bool, str]:
+        try:
+            async with self.sessions() as session:
+                await asyncio.wait_for(session.execute(sa.text("SELECT 1")), timeout=3)
+            return "database", True, "ok"
+        except Exception as exc:
+            return "database", False, f"{type(exc).__name__}: {exc}"[:300]
+
+    async def _check_kafka(self) -> tuple[str, bool, str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
+        try:
+            await asyncio.wait_for(admin.start(), timeout=4)
+            await asyncio.wait_for(admin.describe_cluster(), timeout=4)
+            if self.producer is None:
+                return "kafka", False, "reachable, producer not started yet"
+            return "kafka", True, "ok"
+        except Exception as exc:
+            return "kafka", False, f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            await admin.close()
+
+    async def _check_consumers(self) -> tuple[str, bool, str]:
+        if not self.run_consumers or not self.definition.subscriptions():
+            return "consumers", True, "none"
+        if not self.consumers:
+            return "consumers", False, "not started"
+        unknown = [c.sub.group for c in self.consumers if not c.lag_known()]
+        if unknown:
+            return "consumers", False, f"lag not known yet for {', '.join(unknown)}"
+        total = sum(sum(c.lag.values()) for c in self.consumers)
+        return "consumers", True, f"lag {total}"

@@ -1,0 +1,103 @@
+"""Settings every service shares, read from the environment.
+
+Each service subclasses `ServiceSettings`, gives it its own name and environment prefix, and adds
+its own fields::
+
+    from pydantic_settings import SettingsConfigDict
+    from eventkit.settings import ServiceSettings
+
+    class DeclarationSettings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="DECLARATION_")
+
+        service_name: str = "declaration"
+        bank_timeout_s: float = 5.0          # a service-specific field: DECLARATION_BANK_TIMEOUT_S
+
+    settings = DeclarationSettings()
+
+With that, `DECLARATION_DATABASE_URL=postgresql://relief@db/declaration` switches the service
+from its embedded SQLite file (`var/declaration.db` under the working directory, which is the
+repository root for `make run`) to PostgreSQL, `DECLARATION_LOG_LEVEL=DEBUG` raises its log
+level, and so on for every field below.
+
+A few values are the same for every service on a machine, so they are also read from plain,
+unprefixed names when the prefixed one is not set: `KAFKA_BOOTSTRAP_SERVERS`,
+`AUTH_JWT_PUBLIC_KEY` and `AUTH_JWT_PUBLIC_KEY_FILE`. The prefixed name wins when both are set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Field name -> the unprefixed environment variable read when the prefixed one is absent.
+_PLAIN_ENV_FALLBACKS = {
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "auth_jwt_public_key": "AUTH_JWT_PUBLIC_KEY",
+    "auth_jwt_public_key_file": "AUTH_JWT_PUBLIC_KEY_FILE",
+}
+
+
+class ServiceSettings(BaseSettings):
+    """The base of every service's settings (see the module docstring for the pattern)."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTKIT_", extra="ignore")
+
+    service_name: str
+    service_version: str = "0.1.0"
+    # Empty means the embedded default: sqlite file var/<service_name>.db under the cwd.
+    database_url: str = ""
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_partitions: int = 12
+    topic_replication_factor: int = 1
+    auth_jwt_public_key: str | None = None
+    auth_jwt_public_key_file: str | None = None
+    auth_jwt_issuer: str = "relief-platform"
+    auth_jwt_audience: str = "relief-platform"
+    auth_leeway_s: int = 30
+    idempotency_lease_s: float = 60.0
+    log_level: str = "INFO"
+    consumer_enabled: bool = True
+    relay_enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_env_fallbacks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for field, env_name in _PLAIN_ENV_FALLBACKS.items():
+            if data.get(field) in (None, "") and os.environ.get(env_name):
+                data[field] = os.environ[env_name]
+        return data
+
+    @model_validator(mode="after")
+    def _default_database(self) -> ServiceSettings:
+        if not self.database_url:
+            path = Path.cwd() / "var" / f"{self.service_name}.db"
+            self.database_url = f"sqlite+aiosqlite:///{path}"
+        return self
+
+    def sqlite_path(self) -> Path | None:
+        """The database file when the service runs on SQLite, else None."""
+        for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+            if self.database_url.startswith(prefix):
+                rest = self.database_url[len(prefix) :].split("?", 1)[0]
+                return Path(rest) if rest and rest != ":memory:" else None
+        return None
+
+    def ensure_local_dirs(self) -> None:
+        """Create the directory of the SQLite file (SQLite creates the file, not its folder)."""
+        path = self.sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def jwt_public_key_pem(self) -> str | None:
+        """The PEM public key tokens are verified with: inline value first, else the file."""
+        if self.auth_jwt_public_key:
+            return self.auth_jwt_public_key.replace("\\n", "\n")
+        if self.auth_jwt_public_key_file:
+            return Path(self.auth_jwt_public_key_file).read_text(encoding="utf-8")
+        return None

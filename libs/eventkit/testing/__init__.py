@@ -1,0 +1,1 @@
+"""Test support shipped with the kernel: a small ledger domain and worker processes for fault tests."""
