@@ -170,7 +170,9 @@ class ConsumerRunner:
             partitions = [TopicPartition(t, p) for t in self.sub.topics for p in sorted(consumer.partitions_for_topic(t) or ())]
             if not partitions:
                 await consumer.force_metadata_update()
-                partitions = [TopicPartition(t, p) for t in self.sub.topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+                partitions = [
+                    TopicPartition(t, p) for t in self.sub.topics for p in sorted(consumer.partitions_for_topic(t) or ())
+                ]
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             await self.seek_to_stored(consumer, partitions)

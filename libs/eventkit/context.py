@@ -38,7 +38,7 @@ class Context:
     actor: str | None = None
 
 
-_current: contextvars.ContextVar[Context] = contextvars.ContextVar("eventkit_context", default=Context())
+_current: contextvars.ContextVar[Context] = contextvars.ContextVar("eventkit_context", default=Context())  # noqa: B039 (frozen)
 
 
 def current() -> Context:

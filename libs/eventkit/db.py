@@ -41,9 +41,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _make_sqlite_transactional(engine)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
-    )
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
 
 
 def _make_sqlite_transactional(engine: AsyncEngine) -> None:

@@ -50,6 +50,11 @@ class DeadLetters:
         await self.producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
         EVENTS_DEAD_LETTERED.labels(self.service, group, record.topic, reason).inc()
         log.error(
-            "dead-lettered %s:%s@%s (%s): %s", record.topic, record.partition, record.offset, reason, error_text,
+            "dead-lettered %s:%s@%s (%s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            error_text,
             extra={"consumer_group": group},
         )

@@ -49,7 +49,12 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_s
             try:
                 await admin.create_topics(
                     [
-                        NewTopic(name=s.name, num_partitions=s.partitions, replication_factor=s.replication_factor, topic_configs=s.config)
+                        NewTopic(
+                            name=s.name,
+                            num_partitions=s.partitions,
+                            replication_factor=s.replication_factor,
+                            topic_configs=s.config,
+                        )
                         for s in missing
                     ]
                 )

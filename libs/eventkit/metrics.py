@@ -11,9 +11,7 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 EVENTS_APPENDED = Counter("eventkit_events_appended_total", "Events appended to the event store", ["service", "type"])
 EVENTS_PUBLISHED = Counter("eventkit_events_published_total", "Events acknowledged by Kafka", ["service", "topic"])
-EVENTS_CONSUMED = Counter(
-    "eventkit_events_consumed_total", "Events applied by a consumer group", ["service", "group", "topic"]
-)
+EVENTS_CONSUMED = Counter("eventkit_events_consumed_total", "Events applied by a consumer group", ["service", "group", "topic"])
 EVENTS_DUPLICATE = Counter(
     "eventkit_events_duplicate_total", "Events dropped as already applied (by event id)", ["service", "group", "topic"]
 )
@@ -24,6 +22,8 @@ TRANSIENT_RETRIES = Counter(
     "eventkit_transient_retries_total", "Batches retried after a transient fault", ["service", "component"]
 )
 CONSUMER_LAG = Gauge(
-    "eventkit_consumer_lag", "Records between a group's position and the partition end", ["service", "group", "topic", "partition"]
+    "eventkit_consumer_lag",
+    "Records between a group's position and the partition end",
+    ["service", "group", "topic", "partition"],
 )
 OUTBOX_BACKLOG = Gauge("eventkit_outbox_backlog", "Committed events not yet acknowledged by Kafka", ["service"])

@@ -21,6 +21,8 @@ from alembic.config import Config
 
 from eventkit.db import make_engine, normalise_url
 
+_MIGRATION_LOCK_KEY = 0x52454C4945465F4D
+
 
 def alembic_config(database_url: str, migrations_dir: Path) -> Config:
     cfg = Config()
@@ -73,4 +75,8 @@ def _do_run(connection: sa.Connection, target_metadata: sa.MetaData) -> None:
         transactional_ddl=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas of a service start together and each runs `migrate`: the first takes this
+            # lock and migrates, the others wait and then find nothing left to do.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         context.run_migrations()

@@ -131,10 +131,10 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-async def _wait_any(stop: asyncio.Event, other: asyncio.Event, timeout: float) -> None:
+async def _wait_any(stop: asyncio.Event, other: asyncio.Event, seconds: float) -> None:
     waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait()), asyncio.create_task(other.wait())]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for w in waiters:
             w.cancel()

@@ -85,12 +85,26 @@ class PartitionProcessor:
             for tp in partitions:
                 await session.execute(
                     insert(t)
-                    .values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, next_offset=FROM_BEGINNING, updated_at=now)
+                    .values(
+                        consumer_group=self.sub.group,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        next_offset=FROM_BEGINNING,
+                        updated_at=now,
+                    )
                     .on_conflict_do_nothing()
                 )
-            rows = (await session.execute(sa.select(t.c.topic, t.c.partition, t.c.next_offset).where(t.c.consumer_group == self.sub.group))).all()
+            rows = (
+                await session.execute(
+                    sa.select(t.c.topic, t.c.partition, t.c.next_offset).where(t.c.consumer_group == self.sub.group)
+                )
+            ).all()
         wanted = set(partitions)
-        return {TopicPartition(r.topic, r.partition): int(r.next_offset) for r in rows if TopicPartition(r.topic, r.partition) in wanted}
+        return {
+            TopicPartition(r.topic, r.partition): int(r.next_offset)
+            for r in rows
+            if TopicPartition(r.topic, r.partition) in wanted
+        }
 
     async def process(self, tp: TopicPartition, records: Sequence[Any]) -> int:
         """Apply `records` (consecutive, of partition `tp`); returns the partition's next offset.
@@ -130,7 +144,13 @@ class PartitionProcessor:
                     dead.append((record, error))
                     continue
                 processed_rows.append(
-                    {"consumer_group": self.sub.group, "event_id": msg.event_id, "topic": tp.topic, "partition": tp.partition, "offset": record.offset}
+                    {
+                        "consumer_group": self.sub.group,
+                        "event_id": msg.event_id,
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": record.offset,
+                    }
                 )
                 applied[tp.topic] = applied.get(tp.topic, 0) + 1
             if processed_rows:
@@ -141,7 +161,9 @@ class PartitionProcessor:
             values: dict[str, Any] = {"next_offset": next_offset, "updated_at": datetime.now(UTC)}
             where = (t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
             if stored is None:
-                await session.execute(sa.insert(t).values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, **values))
+                await session.execute(
+                    sa.insert(t).values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, **values)
+                )
             else:
                 await session.execute(sa.update(t).where(*where).values(**values))
         for topic, n in applied.items():
@@ -158,7 +180,9 @@ class PartitionProcessor:
 
     async def _apply(self, session: AsyncSession, msg: Message, index: int, careful: bool) -> BaseException | None:
         env = msg.envelope
-        with context.bind(correlation_id=env.correlationid or env.id, causation_id=env.id, traceparent=env.traceparent, request_id=None):
+        with context.bind(
+            correlation_id=env.correlationid or env.id, causation_id=env.id, traceparent=env.traceparent, request_id=None
+        ):
             if not careful:
                 try:
                     await self.sub.handler(session, msg)
@@ -183,6 +207,8 @@ class PartitionProcessor:
         found: set[str] = set()
         for i in range(0, len(event_ids), 500):
             chunk = event_ids[i : i + 500]
-            rows = await session.execute(sa.select(t.c.event_id).where(t.c.consumer_group == self.sub.group, t.c.event_id.in_(chunk)))
+            rows = await session.execute(
+                sa.select(t.c.event_id).where(t.c.consumer_group == self.sub.group, t.c.event_id.in_(chunk))
+            )
             found.update(r[0] for r in rows)
         return found

@@ -28,7 +28,9 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-async def rebuild(runtime: ServiceRuntime, projections: Sequence[Projection], *, show_progress: bool = True) -> list[RebuildResult]:
+async def rebuild(
+    runtime: ServiceRuntime, projections: Sequence[Projection], *, show_progress: bool = True
+) -> list[RebuildResult]:
     """Rebuild each projection in turn. The service's consumers must be stopped meanwhile (the
     live consumer and the rebuild would otherwise both feed the same tables)."""
     console = Console(stderr=True)
@@ -40,8 +42,12 @@ async def rebuild(runtime: ServiceRuntime, projections: Sequence[Projection], *,
         for projection in projections:
             await reset(runtime.sessions, runtime.definition.kernel, projection)
             runner = ConsumerRunner(
-                service=runtime.definition.name, bootstrap=runtime.bootstrap, sessions=runtime.sessions,
-                tables=runtime.definition.kernel, subscription=projection.subscription(), dead_letters=dead,
+                service=runtime.definition.name,
+                bootstrap=runtime.bootstrap,
+                sessions=runtime.sessions,
+                tables=runtime.definition.kernel,
+                subscription=projection.subscription(),
+                dead_letters=dead,
                 commit_to_kafka=False,
             )
             started = time.perf_counter()
@@ -58,11 +64,11 @@ async def rebuild(runtime: ServiceRuntime, projections: Sequence[Projection], *,
             ) as bar:
                 task = bar.add_task(projection.name, total=None, rate="0", left="?")
 
-                def advance(n: int, _task: int = task, _bar: Progress = bar) -> None:
+                def advance(n: int, _task: int = task, _bar: Progress = bar, _started: float = started) -> None:
                     _bar.advance(_task, n)
                     done = _bar.tasks[_task].completed
                     total = _bar.tasks[_task].total or done
-                    elapsed = max(time.perf_counter() - started, 1e-6)
+                    elapsed = max(time.perf_counter() - _started, 1e-6)
                     _bar.update(_task, rate=f"{done / elapsed:,.0f}", left=f"{int(total - done):,}")
 
                 def set_total(total: int, _task: int = task, _bar: Progress = bar) -> None:
@@ -75,4 +81,3 @@ async def rebuild(runtime: ServiceRuntime, projections: Sequence[Projection], *,
     finally:
         await producer.stop()
     return results
-

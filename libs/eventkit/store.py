@@ -71,16 +71,16 @@ class EventStore:
             EVENTS_APPENDED.labels(self.service, e.name).inc()
         return envelopes
 
-    async def append_envelopes(self, session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str, outbox: bool = True) -> None:
+    async def append_envelopes(
+        self, session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str, outbox: bool = True
+    ) -> None:
         """Write already-built envelopes (stream id and version set) and, unless `outbox` is False
         (restoring a store from the log), their outbox rows."""
         now = datetime.now(UTC)
         rows = [_event_row(env, topic, now) for env in envelopes]
         t = self.tables.events
         try:
-            result = await session.execute(
-                sa.insert(t).returning(t.c.position, sort_by_parameter_order=True), rows
-            )
+            result = await session.execute(sa.insert(t).returning(t.c.position, sort_by_parameter_order=True), rows)
         except IntegrityError as exc:
             first = envelopes[0]
             raise ConcurrencyError(first.streamid or "?", (first.streamversion or 1) - 1, None) from exc

@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from eventkit import context
 from eventkit.envelope import Envelope
 from eventkit.errors import MalformedEvent, UnknownEventType
 from eventkit.events import EventRegistry, new_envelope
-
 from eventkit.testing.ledger import Deposited, Withdrawn, registry
 
 
 def test_binary_binding_round_trip_carries_every_attribute() -> None:
     with context.bind(correlation_id="corr-1", request_id="req-1", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"):
-        env = new_envelope(Deposited(account="A", amount_fen=5, memo="二月"), source="/relief/test", subject="91320600MA1XXXXXX0",
-                           stream_id="acct-A", stream_version=3)
+        env = new_envelope(
+            Deposited(account="A", amount_fen=5, memo="二月"),
+            source="/relief/test",
+            subject="91320600MA1XXXXXX0",
+            stream_id="acct-A",
+            stream_version=3,
+        )
     headers = dict(env.kafka_headers())
     assert headers["ce_specversion"] == b"1.0"
     assert headers["ce_type"] == b"relief.ledger.Deposited.v2"
@@ -45,7 +48,11 @@ def test_time_is_utc_with_z() -> None:
     [
         ([], b"{}", "missing CloudEvents attribute"),
         ([("ce_specversion", b"0.3"), ("ce_id", b"1"), ("ce_source", b"/s"), ("ce_type", b"relief.x.v1")], b"{}", "specversion"),
-        ([("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_source", b"/s"), ("ce_type", b"relief.x.v1")], b"{not json", "not JSON"),
+        (
+            [("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_source", b"/s"), ("ce_type", b"relief.x.v1")],
+            b"{not json",
+            "not JSON",
+        ),
         ([("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_source", b"/s"), ("ce_type", b"relief.x.v1")], b"[1]", "JSON object"),
         ([("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_source", b"/s"), ("ce_type", b"relief.x.v1")], None, "no data"),
     ],

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.kafka import TopicSpec, ensure_topics
 from eventkit.store import EventStore
@@ -40,7 +39,9 @@ async def test_relay_killed_repeatedly_loses_nothing_and_keeps_order(
         for s_ in range(STREAMS):
             async with sessions() as s, s.begin():
                 await store.append(
-                    s, f"acct-{s_}", None,
+                    s,
+                    f"acct-{s_}",
+                    None,
                     [ledger.Deposited(account=f"acct-{s_}", amount_fen=i + 1) for i in range(PER_APPEND)],
                     subject=f"payer-{s_ % 97}",
                 )
@@ -66,7 +67,13 @@ async def test_relay_killed_repeatedly_loses_nothing_and_keeps_order(
     assert kills_mid_publish >= 3, "the relay finished before it could be killed mid-publish"
 
     async with sessions() as s:
-        rows = (await s.execute(sa.select(ledger.kernel.events.c.event_id, ledger.kernel.events.c.stream_id, ledger.kernel.events.c.stream_version))).all()
+        rows = (
+            await s.execute(
+                sa.select(
+                    ledger.kernel.events.c.event_id, ledger.kernel.events.c.stream_id, ledger.kernel.events.c.stream_version
+                )
+            )
+        ).all()
     committed = {r.event_id: (r.stream_id, r.stream_version) for r in rows}
     records = await read_topic(kafka_bootstrap, topic, expect_distinct=total)
     seen: dict[str, int] = {}

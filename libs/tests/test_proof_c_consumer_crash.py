@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from eventkit.consumer import ConsumerRunner
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.deadletter import DeadLetters
@@ -51,8 +50,15 @@ async def test_consumer_killed_repeatedly_applies_everything_exactly_once(
     sessions = make_sessionmaker(engine)
     group = ledger.projection(topic).group
 
-    worker = Worker("consume", crashed_db, kafka_bootstrap, topic=topic, batch=200, log=tmp_path / "consumer.log",
-                    instance_id="proof-c-consumer")
+    worker = Worker(
+        "consume",
+        crashed_db,
+        kafka_bootstrap,
+        topic=topic,
+        batch=200,
+        log=tmp_path / "consumer.log",
+        instance_id="proof-c-consumer",
+    )
     rng = random.Random(2020)
     worker.start()
     deadline = time.monotonic() + 600
@@ -81,8 +87,12 @@ async def test_consumer_killed_repeatedly_applies_everything_exactly_once(
     await producer.start()
     try:
         runner = ConsumerRunner(
-            service="proof", bootstrap=kafka_bootstrap, sessions=calm, tables=ledger.kernel,
-            subscription=ledger.projection(topic).subscription(), dead_letters=DeadLetters(service="proof", producer=producer),
+            service="proof",
+            bootstrap=kafka_bootstrap,
+            sessions=calm,
+            tables=ledger.kernel,
+            subscription=ledger.projection(topic).subscription(),
+            dead_letters=DeadLetters(service="proof", producer=producer),
         )
         await runner.run_until_end()
         tables = [ledger.balances, ledger.applied]
@@ -93,8 +103,12 @@ async def test_consumer_killed_repeatedly_applies_everything_exactly_once(
         await reset(sessions, ledger.kernel, ledger.projection(topic))
         assert await actual_projection(sessions) == {}
         rebuild = ConsumerRunner(
-            service="proof", bootstrap=kafka_bootstrap, sessions=sessions, tables=ledger.kernel,
-            subscription=ledger.projection(topic).subscription(), dead_letters=DeadLetters(service="proof", producer=producer),
+            service="proof",
+            bootstrap=kafka_bootstrap,
+            sessions=sessions,
+            tables=ledger.kernel,
+            subscription=ledger.projection(topic).subscription(),
+            dead_letters=DeadLetters(service="proof", producer=producer),
         )
         read, total = await rebuild.run_until_end()
         assert read == total == len(envelopes) + 300

@@ -8,15 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from eventkit.commands import retrying
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.errors import ConcurrencyError
 from eventkit.store import NO_STREAM, EventStore
-
 from eventkit.testing import ledger
 from eventkit.testing.ledger import Deposited, Withdrawn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @pytest.fixture
@@ -35,7 +33,9 @@ def store() -> EventStore:
 
 async def test_append_and_load_round_trip(sessions: async_sessionmaker[AsyncSession], store: EventStore) -> None:
     async with sessions() as s, s.begin():
-        envs = await store.append(s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=100), Withdrawn(amount_fen=30)], subject="P1")
+        envs = await store.append(
+            s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=100), Withdrawn(amount_fen=30)], subject="P1"
+        )
     async with sessions() as s:
         loaded = await store.load(s, "acct-1")
         assert await store.version(s, "acct-1") == 2
@@ -52,7 +52,9 @@ async def test_global_position_and_recorded_time(sessions: async_sessionmaker[As
             await store.append(s, stream, None, [Withdrawn(amount_fen=1)], subject="P")
     t = ledger.kernel.events
     async with sessions() as s:
-        rows = (await s.execute(sa.select(t.c.position, t.c.stream_id, t.c.stream_version, t.c.recorded_at).order_by(t.c.position))).all()
+        rows = (
+            await s.execute(sa.select(t.c.position, t.c.stream_id, t.c.stream_version, t.c.recorded_at).order_by(t.c.position))
+        ).all()
     assert [(r.stream_id, r.stream_version) for r in rows] == [("s-a", 1), ("s-b", 1), ("s-a", 2)]
     assert [r.position for r in rows] == sorted({r.position for r in rows})
     assert all((r.recorded_at if r.recorded_at.tzinfo else r.recorded_at.replace(tzinfo=UTC)) >= before for r in rows)
@@ -67,7 +69,9 @@ async def test_wrong_expected_version_is_a_conflict(sessions: async_sessionmaker
     assert err.value.actual == 1
 
 
-async def test_outbox_rows_commit_and_roll_back_with_the_events(sessions: async_sessionmaker[AsyncSession], store: EventStore) -> None:
+async def test_outbox_rows_commit_and_roll_back_with_the_events(
+    sessions: async_sessionmaker[AsyncSession], store: EventStore
+) -> None:
     with pytest.raises(RuntimeError):
         async with sessions() as s, s.begin():
             await store.append(s, "acct", NO_STREAM, [Withdrawn(amount_fen=1)], subject="P")
@@ -106,7 +110,9 @@ async def test_proof_a_fifty_concurrent_appends_one_wins(sessions: async_session
     assert outcomes.count("conflict") == 49
     t = ledger.kernel.events
     async with sessions() as s:
-        versions = list((await s.execute(sa.select(t.c.stream_version).where(t.c.stream_id == "hot").order_by(t.c.stream_version))).scalars())
+        versions = list(
+            (await s.execute(sa.select(t.c.stream_version).where(t.c.stream_id == "hot").order_by(t.c.stream_version))).scalars()
+        )
     assert versions == [1, 2]
 
 

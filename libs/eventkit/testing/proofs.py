@@ -39,11 +39,26 @@ class Worker:
     instance_id: str | None = None
 
     def start(self) -> None:
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "eventkit.testing.worker", self.role, "--db", self.db, "--bootstrap", self.bootstrap,
-             "--topic", self.topic, "--batch", str(self.batch), *(["--instance-id", self.instance_id] if self.instance_id else [])],
-            stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "eventkit.testing.worker",
+                self.role,
+                "--db",
+                self.db,
+                "--bootstrap",
+                self.bootstrap,
+                "--topic",
+                self.topic,
+                "--batch",
+                str(self.batch),
+                *(["--instance-id", self.instance_id] if self.instance_id else []),
+            ],
+            stdout=out,
+            stderr=out,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
     def kill(self) -> None:
@@ -70,7 +85,10 @@ def ledger_envelopes(accounts: int, per_account: int, *, payers: int | None = No
             out.append(
                 new_envelope(
                     ledger.Deposited(account=f"acct-{a}", amount_fen=(a * 7 + v * 13) % 1000 + 1, memo=f"v{v}"),
-                    source="/proof", subject=f"payer-{a % payers}", stream_id=f"acct-{a}", stream_version=v,
+                    source="/proof",
+                    subject=f"payer-{a % payers}",
+                    stream_id=f"acct-{a}",
+                    stream_version=v,
                     event_id=str(uuid.uuid4()),
                 )
             )
@@ -90,7 +108,9 @@ async def produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None
 async def read_topic(bootstrap: str, topic: str, *, expect_distinct: int, timeout_s: float = 120) -> list[Any]:
     """Every record of `topic` (all partitions, from the beginning) once `expect_distinct` event
     ids have been seen or the timeout passed."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -134,7 +154,9 @@ async def actual_projection(sessions: async_sessionmaker[AsyncSession]) -> dict[
 async def times_applied(sessions: async_sessionmaker[AsyncSession]) -> dict[int, int]:
     """How many events were applied once, twice, …: {times: count}."""
     async with sessions() as s:
-        rows = (await s.execute(sa.select(ledger.applied.c.times_applied, sa.func.count()).group_by(ledger.applied.c.times_applied))).all()
+        rows = (
+            await s.execute(sa.select(ledger.applied.c.times_applied, sa.func.count()).group_by(ledger.applied.c.times_applied))
+        ).all()
     return {int(t): int(n) for t, n in rows}
 
 

@@ -31,13 +31,24 @@ async def main(args: argparse.Namespace) -> None:
     await producer.start()
     try:
         if args.role == "relay":
-            relay = OutboxRelay(service="worker", sessions=sessions, tables=ledger.kernel, producer=producer, batch_size=args.batch, idle_poll_s=0.05)
+            relay = OutboxRelay(
+                service="worker",
+                sessions=sessions,
+                tables=ledger.kernel,
+                producer=producer,
+                batch_size=args.batch,
+                idle_poll_s=0.05,
+            )
             await relay.run(stop)
         else:
             runner = ConsumerRunner(
-                service="worker", bootstrap=args.bootstrap, sessions=sessions, tables=ledger.kernel,
+                service="worker",
+                bootstrap=args.bootstrap,
+                sessions=sessions,
+                tables=ledger.kernel,
                 subscription=ledger.projection(args.topic).subscription(),
-                dead_letters=DeadLetters(service="worker", producer=producer), max_records=args.batch,
+                dead_letters=DeadLetters(service="worker", producer=producer),
+                max_records=args.batch,
                 instance_id=args.instance_id,
             )
             await runner.run(stop)

@@ -1,0 +1,1 @@
+"""Adapters of the classification service: database tables, Kafka topics, outside systems."""

@@ -1,0 +1,1 @@
+"""The classification domain: pure rules and aggregates, no I/O."""

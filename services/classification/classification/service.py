@@ -1,0 +1,32 @@
+"""The classification service, wired: its definition for the kernel and its command-line spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eventkit.cli import ServiceSpec
+from eventkit.runtime import ServiceDefinition
+from eventkit.streams import stream_index
+
+from classification.adapters import topics
+from classification.adapters.tables import metadata
+from classification.api import routers
+from classification.domain.events import registry
+from classification.settings import Settings
+
+DEFINITION = ServiceDefinition(
+    name="classification",
+    topic=topics.CLASSIFICATION_TOPIC,
+    metadata=metadata,
+    registry=registry,
+    own_topics=topics.own_topics,
+    read_topics=topics.READS,
+    projections=(stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry),),
+)
+
+SPEC = ServiceSpec(
+    definition=DEFINITION,
+    settings_cls=Settings,
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=routers,
+)

@@ -1,0 +1,1 @@
+"""Adapters of the declaration service: database tables, Kafka topics, outside systems."""

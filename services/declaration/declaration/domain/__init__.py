@@ -1,0 +1,1 @@
+"""The declaration domain: pure rules and aggregates, no I/O."""

@@ -1,0 +1,12 @@
+"""Settings of the declaration service: every field can be set as `DECLARATION_<FIELD>` (see eventkit.settings)."""
+
+from __future__ import annotations
+
+from eventkit.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DECLARATION_", extra="ignore")
+
+    service_name: str = "declaration"

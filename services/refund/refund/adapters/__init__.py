@@ -1,0 +1,1 @@
+"""Adapters of the refund service: database tables, Kafka topics, outside systems."""

@@ -1,0 +1,12 @@
+"""The refund service's REST API (routers are added by the features that need them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventkit.runtime import ServiceRuntime
+from fastapi import APIRouter
+
+
+def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
+    return []

@@ -1,0 +1,1 @@
+"""The refund domain: pure rules and aggregates, no I/O."""

@@ -1,0 +1,32 @@
+"""The refund service, wired: its definition for the kernel and its command-line spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eventkit.cli import ServiceSpec
+from eventkit.runtime import ServiceDefinition
+from eventkit.streams import stream_index
+
+from refund.adapters import topics
+from refund.adapters.tables import metadata
+from refund.api import routers
+from refund.domain.events import registry
+from refund.settings import Settings
+
+DEFINITION = ServiceDefinition(
+    name="refund",
+    topic=topics.REFUND_TOPIC,
+    metadata=metadata,
+    registry=registry,
+    own_topics=topics.own_topics,
+    read_topics=topics.READS,
+    projections=(stream_index(metadata, topics.REFUND_TOPIC, registry),),
+)
+
+SPEC = ServiceSpec(
+    definition=DEFINITION,
+    settings_cls=Settings,
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=routers,
+)

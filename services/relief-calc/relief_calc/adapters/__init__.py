@@ -1,0 +1,1 @@
+"""Adapters of the relief-calc service: database tables, Kafka topics, outside systems."""

@@ -1,0 +1,1 @@
+"""The relief-calc domain: pure rules and aggregates, no I/O."""
