@@ -38,7 +38,7 @@ class ServiceSpec:
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = field(default=lambda _runtime: ())
 
     def settings(self) -> ServiceSettings:
-        settings = self.settings_cls()  # type: ignore[call-arg]
+        settings = self.settings_cls()
         settings.ensure_local_dirs()
         return settings
 

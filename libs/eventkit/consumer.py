@@ -101,7 +101,8 @@ class ConsumerRunner:
 
     async def _getmany(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> dict[TopicPartition, list[Any]]:
         try:
-            return await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+            batch: dict[TopicPartition, list[Any]] = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+            return batch
         except Exception as exc:
             if not is_transient(exc):
                 raise

@@ -157,7 +157,7 @@ class PartitionProcessor:
                 await session.execute(sa.insert(self.tables.processed_events), processed_rows)
             for record, error in dead:
                 await self.dead_letters.send(record, error, self.sub.group)
-            next_offset = todo[-1].offset + 1
+            next_offset = int(todo[-1].offset) + 1
             values: dict[str, Any] = {"next_offset": next_offset, "updated_at": datetime.now(UTC)}
             where = (t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
             if stored is None:

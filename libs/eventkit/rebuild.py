@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from eventkit.consumer import ConsumerRunner
 from eventkit.deadletter import DeadLetters
@@ -64,14 +64,14 @@ async def rebuild(
             ) as bar:
                 task = bar.add_task(projection.name, total=None, rate="0", left="?")
 
-                def advance(n: int, _task: int = task, _bar: Progress = bar, _started: float = started) -> None:
+                def advance(n: int, _task: TaskID = task, _bar: Progress = bar, _started: float = started) -> None:
                     _bar.advance(_task, n)
                     done = _bar.tasks[_task].completed
                     total = _bar.tasks[_task].total or done
                     elapsed = max(time.perf_counter() - _started, 1e-6)
                     _bar.update(_task, rate=f"{done / elapsed:,.0f}", left=f"{int(total - done):,}")
 
-                def set_total(total: int, _task: int = task, _bar: Progress = bar) -> None:
+                def set_total(total: int, _task: TaskID = task, _bar: Progress = bar) -> None:
                     _bar.update(_task, total=total)
 
                 read, _total = await runner.run_until_end(progress=advance, on_total=set_total)

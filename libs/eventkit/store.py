@@ -59,9 +59,22 @@ class EventStore:
         it is; the unique constraint still rejects a concurrent writer)."""
         if not events:
             return []
-        current = await self.version(session, stream_id)
+        t = self.tables.events
+        head = (
+            await session.execute(
+                sa.select(t.c.stream_version, t.c.subject)
+                .where(t.c.stream_id == stream_id)
+                .order_by(t.c.stream_version.desc())
+                .limit(1)
+            )
+        ).first()
+        current = int(head.stream_version) if head else 0
         if expected_version is not None and current != expected_version:
             raise ConcurrencyError(stream_id, expected_version, current)
+        if head is not None and head.subject != subject:
+            # The subject is the Kafka key: a stream split over two keys could land on two
+            # partitions, and its events could then be read out of order.
+            raise ValueError(f"stream {stream_id!r} belongs to subject {head.subject!r}, not {subject!r}")
         envelopes = [
             new_envelope(e, source=self.source, subject=subject, stream_id=stream_id, stream_version=current + i + 1)
             for i, e in enumerate(events)

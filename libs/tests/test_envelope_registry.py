@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from eventkit import context
 from eventkit.envelope import Envelope
 from eventkit.errors import MalformedEvent, UnknownEventType

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.kafka import TopicSpec, ensure_topics
 from eventkit.store import EventStore

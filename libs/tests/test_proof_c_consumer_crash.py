@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from eventkit.consumer import ConsumerRunner
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.deadletter import DeadLetters

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from eventkit.commands import retrying
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.errors import ConcurrencyError
 from eventkit.store import NO_STREAM, EventStore
 from eventkit.testing import ledger
 from eventkit.testing.ledger import Deposited, Withdrawn
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @pytest.fixture
@@ -135,3 +136,12 @@ async def test_retrying_decides_again_after_a_conflict(sessions: async_sessionma
     async with sessions() as s:
         history = await store.load(s, "acct")
     assert [m.envelope.streamversion for m in history] == list(range(1, 12))
+
+
+async def test_a_stream_keeps_its_subject(sessions: async_sessionmaker[AsyncSession], store: EventStore) -> None:
+    """The subject is the Kafka key; one stream under two keys could be read out of order."""
+    async with sessions() as s, s.begin():
+        await store.append(s, "acct", NO_STREAM, [Withdrawn(amount_fen=1)], subject="P1")
+    with pytest.raises(ValueError, match="belongs to subject 'P1'"):
+        async with sessions() as s, s.begin():
+            await store.append(s, "acct", 1, [Withdrawn(amount_fen=2)], subject="P2")

@@ -124,7 +124,8 @@ async def read_topic(bootstrap: str, topic: str, *, expect_distinct: int, timeou
             for recs in batch.values():
                 for r in recs:
                     records.append(r)
-                    ids.add(dict(r.headers)["ce_id"].decode())
+                    ce_id = dict(r.headers).get("ce_id")
+                    ids.add(ce_id.decode() if ce_id else f"{r.partition}@{r.offset}")
         return records
     finally:
         await consumer.stop()

@@ -18,6 +18,10 @@ import httpx
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from eventkit import context
 from eventkit.db import make_engine, make_sessionmaker
 from eventkit.errors import ConcurrencyError
@@ -37,9 +41,6 @@ from eventkit.web import (
     require_roles,
 )
 from eventkit.web.tokens import generate_keypair, issue_token
-from fastapi import APIRouter, Depends, FastAPI, Response
-from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 metadata = sa.MetaData()
 kernel = kernel_tables(metadata)

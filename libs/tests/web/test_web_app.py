@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from eventkit.settings import ServiceSettings
-from eventkit.web import PAYER, create_app, start_stop
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eventkit.settings import ServiceSettings
+from eventkit.web import PAYER, create_app, start_stop
 
 
 @pytest.mark.asyncio

@@ -13,6 +13,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from eventkit.settings import ServiceSettings
 from eventkit.web import (
     OFFICER,
@@ -27,8 +30,6 @@ from eventkit.web import (
     route_access,
 )
 from eventkit.web.tokens import generate_keypair, issue_token
-from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 CREDIT_CODE = "91320600MA1XXXXXX0"
 OTHER = "91110000100000000X"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+
 from eventkit.schema import kernel_tables
 from eventkit.web import PAYER
 from eventkit.web.idempotency import request_fingerprint
@@ -140,9 +141,9 @@ async def test_client_error_is_stored_and_replayed(h: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_concurrent_duplicate_gets_409_then_the_replay(h: Any, database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers: the duplicate waits for the first to commit, then replays")
+async def test_concurrent_duplicate_gets_409_then_the_replay(make_harness: Any, new_pg_database: Any) -> None:
+    """PostgreSQL: the duplicate sees the in-flight marker (SQLite's case is the test below)."""
+    h = await make_harness(new_pg_database("idem"))
     h.controls.gate = asyncio.Event()
     first = asyncio.create_task(post(h, {"name": "a"}, "k-7"))
     await asyncio.wait_for(h.controls.entered.wait(), 10)
@@ -156,10 +157,9 @@ async def test_concurrent_duplicate_gets_409_then_the_replay(h: Any, database_ur
 
 
 @pytest.mark.asyncio
-async def test_attempt_that_outlived_its_lease_is_rolled_back(make_harness: Any, database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("needs two writers at once, which SQLite serialises")
-    h = await make_harness(database_url, idempotency_lease_s=0.2)
+async def test_attempt_that_outlived_its_lease_is_rolled_back(make_harness: Any, new_pg_database: Any) -> None:
+    """Needs two writers at once, which PostgreSQL has and SQLite serialises."""
+    h = await make_harness(new_pg_database("idem"), idempotency_lease_s=0.2)
     gate = h.controls.gate = asyncio.Event()
     slow = asyncio.create_task(post(h, {"name": "a"}, "k-8"))
     await asyncio.wait_for(h.controls.entered.wait(), 10)
@@ -176,9 +176,9 @@ async def test_attempt_that_outlived_its_lease_is_rolled_back(make_harness: Any,
 
 
 @pytest.mark.asyncio
-async def test_concurrent_duplicate_on_sqlite_waits_then_replays(h: Any, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the PostgreSQL behaviour is test_concurrent_duplicate_gets_409_then_the_replay")
+async def test_concurrent_duplicate_on_sqlite_waits_then_replays(make_harness: Any) -> None:
+    """SQLite serialises writers: the duplicate waits for the first to commit, then replays."""
+    h = await make_harness(None)
     gate = h.controls.gate = asyncio.Event()
     first = asyncio.create_task(post(h, {"name": "a"}, "k-9"))
     await asyncio.wait_for(h.controls.entered.wait(), 10)

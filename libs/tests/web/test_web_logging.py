@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from eventkit import context
 from eventkit.logging import configure_logging, mask_account, mask_id_number, mask_text
 from eventkit.web import PAYER

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+
 from eventkit.web import OFFICER, PAYER
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id", "errors"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eventkit.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from eventkit.settings import ServiceSettings
 
 
 class DeclarationSettings(ServiceSettings):

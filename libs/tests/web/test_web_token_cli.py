@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from eventkit.web import Authenticator
 from eventkit.web.token_cli import main
 

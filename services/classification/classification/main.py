@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from eventkit.cli import run_cli
-
 from classification.service import SPEC
+from eventkit.cli import run_cli
 
 
 def main() -> int:

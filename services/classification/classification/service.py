@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventkit.cli import ServiceSpec
-from eventkit.runtime import ServiceDefinition
-from eventkit.streams import stream_index
-
 from classification.adapters import topics
 from classification.adapters.tables import metadata
 from classification.api import routers
 from classification.domain.events import registry
 from classification.settings import Settings
+from eventkit.cli import ServiceSpec
+from eventkit.runtime import ServiceDefinition
+from eventkit.streams import stream_index
 
 DEFINITION = ServiceDefinition(
     name="classification",

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventkit.cli import ServiceSpec
-from eventkit.runtime import ServiceDefinition
-from eventkit.streams import stream_index
-
 from declaration.adapters import topics
 from declaration.adapters.tables import metadata
 from declaration.api import routers
 from declaration.domain.events import registry
 from declaration.settings import Settings
+from eventkit.cli import ServiceSpec
+from eventkit.runtime import ServiceDefinition
+from eventkit.streams import stream_index
 
 DEFINITION = ServiceDefinition(
     name="declaration",

@@ -7,7 +7,6 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-
 from refund.adapters import topics
 from refund.adapters.tables import metadata
 from refund.api import routers

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from eventkit.cli import run_cli
-
 from relief_calc.service import SPEC
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-
 from relief_calc.adapters import topics
 from relief_calc.adapters.tables import metadata
 from relief_calc.api import routers

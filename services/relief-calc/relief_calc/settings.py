@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from eventkit.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from eventkit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -21,6 +21,7 @@ import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
+
 from devstack.kafka import KafkaBroker, KafkaStartError, ensure_kafka_jars
 from devstack.paths import repo_root
 from devstack.ports import free_port, port_is_free

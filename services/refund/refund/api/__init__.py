@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eventkit.runtime import ServiceRuntime
 from fastapi import APIRouter
+
+from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:

@@ -4,6 +4,7 @@ which Alembic migrates)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from eventkit.schema import kernel_tables
 from eventkit.streams import stream_index_table
 

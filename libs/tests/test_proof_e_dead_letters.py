@@ -1,0 +1,116 @@
+"""Proof e: a malformed event, an event of unknown type and an event its handler cannot apply go
+to `<topic>.dlq` with the error in headers, are counted, and the consumer carries on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eventkit.consumer import ConsumerRunner
+from eventkit.db import make_engine, make_sessionmaker
+from eventkit.deadletter import DeadLetters
+from eventkit.envelope import Envelope
+from eventkit.events import Message, new_envelope
+from eventkit.kafka import TopicSpec, dlq_topic, ensure_topics, make_producer
+from eventkit.processing import Subscription
+from eventkit.testing import ledger
+from eventkit.testing.proofs import caught_up, end_offsets, produce, read_topic
+
+
+def _deposit(account: str, amount: int, memo: str = "", version: int = 1) -> Envelope:
+    return new_envelope(
+        ledger.Deposited(account=account, amount_fen=amount, memo=memo),
+        source="/proof",
+        subject="payer-1",
+        stream_id=account,
+        stream_version=version,
+    )
+
+
+async def _apply_or_refuse(session: AsyncSession, msg: Message) -> None:
+    if isinstance(msg.event, ledger.Deposited) and msg.event.memo == "refuse":
+        raise ValueError("account is frozen")  # a handler that cannot apply this event, ever
+    await ledger.apply(session, msg)
+
+
+def _dead_lettered(group: str, reason: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "eventkit_events_dead_lettered_total",
+            {"service": "proof", "group": group, "topic": _dead_lettered.topic, "reason": reason},
+        )
+        or 0.0
+    )
+
+
+async def test_poison_events_are_dead_lettered_and_the_consumer_carries_on(
+    kafka_bootstrap: str, new_pg_database: Callable[[str], str]
+) -> None:
+    topic = f"proof-e-{int(time.time() * 1000)}"
+    _dead_lettered.topic = topic  # type: ignore[attr-defined]
+    await ensure_topics(kafka_bootstrap, TopicSpec(topic, 1).with_dlq())
+    good_before = _deposit("acct-1", 100, version=1)
+    unknown = new_envelope(
+        ledger.Withdrawn(amount_fen=1), source="/proof", subject="payer-1", stream_id="acct-1", stream_version=2
+    )
+    unknown = Envelope(**{**unknown.__dict__, "type": "relief.ledger.Teleported.v1"})
+    refused = _deposit("acct-1", 5, memo="refuse", version=3)
+    good_after = _deposit("acct-1", 20, version=4)
+    await produce(kafka_bootstrap, topic, [good_before])
+    producer = make_producer(kafka_bootstrap, client_id="proof-e")
+    await producer.start()
+    await producer.send_and_wait(topic, b"{not json", key=b"payer-1", headers=list(good_before.kafka_headers()))
+    await producer.send_and_wait(topic, b'{"amount_fen": 1}', key=b"payer-1", headers=[("content-type", b"application/json")])
+    await produce(kafka_bootstrap, topic, [unknown, refused, good_after])
+
+    db = new_pg_database("dlq")
+    engine = make_engine(db)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    sub = Subscription(group="proof-e", topics=(topic,), handler=_apply_or_refuse, registry=ledger.registry)
+    runner = ConsumerRunner(
+        service="proof",
+        bootstrap=kafka_bootstrap,
+        sessions=sessions,
+        tables=ledger.kernel,
+        subscription=sub,
+        dead_letters=DeadLetters(service="proof", producer=producer),
+    )
+    before = {r: _dead_lettered("proof-e", r) for r in ("malformed", "unknown_type", "handler_error")}
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    ends = await end_offsets(kafka_bootstrap, topic)
+    try:
+        for _ in range(120):
+            if await caught_up(sessions, "proof-e", ends):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+
+    async with sessions() as s:
+        row = (await s.execute(sa.select(ledger.balances))).one()
+        applied_ids = set((await s.execute(sa.select(ledger.applied.c.event_id))).scalars())
+    assert (row.account, row.balance_fen, row.events) == ("acct-1", 120, 2)  # both good deposits, nothing else
+    assert applied_ids == {good_before.id, good_after.id}
+
+    dead = await read_topic(kafka_bootstrap, dlq_topic(topic), expect_distinct=4, timeout_s=30)
+    reasons = [dict(r.headers)["dlq_reason"].decode() for r in dead]
+    assert sorted(reasons) == ["handler_error", "malformed", "malformed", "unknown_type"]
+    by_reason = {dict(r.headers)["dlq_reason"].decode(): dict(r.headers) for r in dead}
+    assert b"Teleported" in by_reason["unknown_type"]["dlq_error"]
+    assert b"account is frozen" in by_reason["handler_error"]["dlq_error"]
+    assert all(dict(r.headers)["dlq_topic"].decode() == topic and dict(r.headers)["dlq_group"] == b"proof-e" for r in dead)
+    # the original record travels unchanged, so it can be repaired and replayed
+    assert {bytes(r.value) for r in dead} >= {b"{not json", refused.kafka_value(), unknown.kafka_value()}
+    after = {r: _dead_lettered("proof-e", r) for r in before}
+    assert {r: after[r] - before[r] for r in before} == {"malformed": 2.0, "unknown_type": 1.0, "handler_error": 1.0}
+    await engine.dispose()

@@ -1,0 +1,52 @@
+"""`make run` from nothing: Kafka and the four services come up, every /readyz answers 200, and
+Ctrl-C stops every process the launcher started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_make_run_brings_every_service_to_ready_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    started = time.monotonic()
+    launcher = subprocess.Popen(
+        [str(Path(sys.executable).parent / "devstack"), "run", "--var", str(var)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    summary_file = var / "run.json"
+    try:
+        while not summary_file.exists():
+            assert launcher.poll() is None, launcher.communicate()[0].decode(errors="replace")[-4000:]
+            assert time.monotonic() - started < 300, "make run did not report ready"
+            time.sleep(0.5)
+        summary = json.loads(summary_file.read_text())
+        assert sorted(summary["services"]) == ["classification", "declaration", "refund", "relief-calc"]
+        for name, info in summary["services"].items():
+            with urllib.request.urlopen(info["url"] + "/readyz", timeout=10) as resp:
+                assert resp.status == 200, name
+                checks = {c["name"]: c["ok"] for c in json.loads(resp.read())["checks"]}
+                assert checks == {"database": True, "kafka": True, "consumers": True}
+            assert (var / f"{name}.db").exists()  # the embedded SQLite default
+        pids = [info["pid"] for info in summary["services"].values()] + [summary["kafka_pid"]]
+        print(f"make run ready after {summary['ready_after_s']} s")
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        output = launcher.communicate(timeout=120)[0].decode(errors="replace")
+    assert launcher.returncode == 0, output[-4000:]
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert "Kafka broker stopped" in output
