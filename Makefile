@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := libs tools/devstack services/declaration services/relief-calc services/refund services/classification
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help venv kafka-jars run test test-fast lint typecheck bench-kernel rebuild clean lock
+.PHONY: help venv kafka-jars run test test-fast lint bench-kernel contracts clean lock
 
 help:
 	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-fast     the suite without the long fault-injection proofs"
 	@echo "make bench-kernel  kernel throughput against raw aiokafka, printed as JSON"
 	@echo "make lint          ruff and mypy"
+	@echo "make contracts     export every service's OpenAPI document into contracts/openapi/"
 
 # The virtual environment, from pinned versions (requirements.txt), rebuilt when pins change.
 $(STAMP): requirements.txt $(PYPROJECTS)
@@ -44,6 +45,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check libs services tools tests bench conftest.py
 	$(BIN)/ruff format --check libs services tools tests bench conftest.py
 	$(BIN)/mypy libs/eventkit
+
+contracts: $(STAMP)
+	$(BIN)/python tools/export_openapi.py
 
 bench-kernel: $(STAMP)
 	$(BIN)/devstack kafka-jars >/dev/null

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from eventkit.settings import ServiceSettings
 from eventkit.web.auth import Authenticator, assert_all_routes_declared, public
 from eventkit.web.middleware import RequestContextMiddleware
+from eventkit.web.openapi import install_access_in_openapi
 from eventkit.web.problems import Problem, install_problem_handlers, problem_response
 
 ReadinessCheck = Callable[[], Awaitable[tuple[str, bool, str]]]
@@ -148,4 +149,5 @@ def create_app(
     for router in routers:
         app.include_router(router)
     assert_all_routes_declared(app)
+    install_access_in_openapi(app)
     return app

@@ -132,3 +132,13 @@ async def test_lifespan_hooks_start_in_order_and_stop_in_reverse(
     async with app.router.lifespan_context(app):
         assert calls == ["start relay", "start consumer"]
     assert calls == ["start relay", "start consumer", "stop consumer", "stop relay"]
+
+
+async def test_openapi_states_who_may_call_each_operation(harness: Any) -> None:
+    schema = (await harness.client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    operations = [(path, m, op) for path, item in schema["paths"].items() for m, op in item.items()]
+    assert operations and all("x-roles" in op for _, _, op in operations)
+    assert schema["paths"]["/healthz"]["get"]["x-roles"] == ["public"]
+    guarded = [op for _, _, op in operations if op["x-roles"] != ["public"]]
+    assert guarded and all(op["security"] == [{"bearer": []}] and "Access: roles:" in op["description"] for op in guarded)
