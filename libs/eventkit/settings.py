@@ -22,6 +22,12 @@ level, and so on for every field below.
 A few values are the same for every service on a machine, so they are also read from plain,
 unprefixed names when the prefixed one is not set: `KAFKA_BOOTSTRAP_SERVERS`,
 `AUTH_JWT_PUBLIC_KEY` and `AUTH_JWT_PUBLIC_KEY_FILE`. The prefixed name wins when both are set.
+
+The data keyring (eventkit.crypto: encryption of ID numbers and bank accounts) comes from
+`<PREFIX>DATA_KEY_FILE` (a key file) or `<PREFIX>DATA_KEY` (the same text inline), with plain
+`DATA_KEY_FILE` / `DATA_KEY` as fallbacks. The two travel as a pair: when either prefixed name
+is set, neither plain one is read, so a service given its own key never picks up the machine's.
+A service that must not see plaintext simply gets neither (`settings.keyring()` is then None).
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eventkit.crypto import Keyring
 
 # Field name -> the unprefixed environment variable read when the prefixed one is absent.
 _PLAIN_ENV_FALLBACKS = {
@@ -39,6 +47,13 @@ _PLAIN_ENV_FALLBACKS = {
     "auth_jwt_public_key": "AUTH_JWT_PUBLIC_KEY",
     "auth_jwt_public_key_file": "AUTH_JWT_PUBLIC_KEY_FILE",
 }
+# Same, for fields that fall back only as a group: if any of them is set, none falls back.
+_PLAIN_ENV_FALLBACK_GROUPS = (
+    {
+        "data_key_file": "DATA_KEY_FILE",
+        "data_key": "DATA_KEY",
+    },
+)
 
 
 class ServiceSettings(BaseSettings):
@@ -62,6 +77,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     consumer_enabled: bool = True
     relay_enabled: bool = True
+    # The data keyring (see the module docstring and eventkit.crypto); the file wins over the value.
+    data_key_file: str | None = None
+    data_key: str | None = Field(default=None, repr=False)  # secret: kept out of repr()
 
     @model_validator(mode="before")
     @classmethod
@@ -71,6 +89,11 @@ class ServiceSettings(BaseSettings):
         for field, env_name in _PLAIN_ENV_FALLBACKS.items():
             if data.get(field) in (None, "") and os.environ.get(env_name):
                 data[field] = os.environ[env_name]
+        for group in _PLAIN_ENV_FALLBACK_GROUPS:
+            if all(data.get(field) in (None, "") for field in group):
+                for field, env_name in group.items():
+                    if os.environ.get(env_name):
+                        data[field] = os.environ[env_name]
         return data
 
     @model_validator(mode="after")
@@ -100,4 +123,15 @@ class ServiceSettings(BaseSettings):
             return self.auth_jwt_public_key.replace("\\n", "\n")
         if self.auth_jwt_public_key_file:
             return Path(self.auth_jwt_public_key_file).read_text(encoding="utf-8")
+        return None
+
+    def keyring(self) -> Keyring | None:
+        """The data keyring: from the key file first, else the inline value; None if neither.
+
+        A configured but unreadable or malformed key raises eventkit.crypto.KeyringError. The file
+        is read on every call: call it once at startup and keep the result."""
+        if self.data_key_file:
+            return Keyring.from_file(self.data_key_file)
+        if self.data_key:
+            return Keyring.from_value(self.data_key)
         return None

@@ -11,7 +11,8 @@ carry their declaration (`.roles`, `route_access(route)`), so `assert_all_routes
 (called by create_app and again at start-up) refuses an app with a route that declares nothing.
 
 Tokens: JWT signed with Ed25519 (EdDSA) or RSA (RS256), issuer, audience and expiry verified,
-claims `sub`, `roles: list[str]` and, for role `payer`, `payer` = the payer's credit code.
+claims `sub`, `roles: list[str]` and, for role `payer`, `payer` = the payer's credit code; for
+officers scoped to a pooling region, `region` = its 6-digit code.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the string annotations of a
@@ -46,6 +47,7 @@ class Principal:
     sub: str
     roles: frozenset[str]
     payer: str | None = None
+    region: str | None = None  # for officers scoped to one pooling region (统筹区), e.g. tax_officer
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -108,7 +110,10 @@ class Authenticator:
             raise _unauthorized("the bearer token's roles claim is not a list of strings", invalid_token=True)
         if payer is not None and not isinstance(payer, str):
             raise _unauthorized("the bearer token's payer claim is not a string", invalid_token=True)
-        return Principal(sub=sub, roles=frozenset(roles), payer=payer)
+        region = claims.get("region")
+        if region is not None and not isinstance(region, str):
+            raise _unauthorized("the bearer token's region claim is not a string", invalid_token=True)
+        return Principal(sub=sub, roles=frozenset(roles), payer=payer, region=region)
 
 
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:

@@ -44,11 +44,21 @@ _SLUG_BY_STATUS = {
 
 @dataclass(frozen=True)
 class FieldError:
+    """One offending field: its path, the reason in English and, for the bureau's frontends,
+    in Chinese (`reason_zh`), with a stable machine-readable `code`."""
+
     field: str
     reason: str
+    reason_zh: str | None = None
+    code: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason}
+        out = {"field": self.field, "reason": self.reason}
+        if self.reason_zh is not None:
+            out["reason_zh"] = self.reason_zh
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 def _title(status: int) -> str:

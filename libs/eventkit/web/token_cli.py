@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("--sub", required=True, help="subject (user or client id)")
     issue.add_argument("--role", action="append", default=[], help="a role; repeat for several")
     issue.add_argument("--payer", help="the payer's unified social credit code (role payer)")
+    issue.add_argument("--region", help="the pooling region (6 digits) an officer is scoped to (e.g. role tax_officer)")
     issue.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     issue.add_argument("--issuer", default=DEFAULT_ISSUER)
     issue.add_argument("--audience", default=DEFAULT_AUDIENCE)
@@ -49,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("eventkit-token: give at least one --role", file=sys.stderr)
         return 2
     pem = Path(args.key).read_text(encoding="ascii")
-    token = issue_token(pem, args.sub, args.role, args.payer, args.ttl, issuer=args.issuer, audience=args.audience)
+    token = issue_token(
+        pem, args.sub, args.role, args.payer, args.ttl, region=args.region, issuer=args.issuer, audience=args.audience
+    )
     print(token)
     return 0
 

@@ -83,6 +83,7 @@ def issue_token(
     payer: str | None = None,
     ttl_s: int = 3600,
     *,
+    region: str | None = None,
     issuer: str = DEFAULT_ISSUER,
     audience: str = DEFAULT_AUDIENCE,
     now: float | None = None,
@@ -101,5 +102,7 @@ def issue_token(
     }
     if payer is not None:
         claims["payer"] = payer
+    if region is not None:
+        claims["region"] = region
     key, algorithm = signing_key(private_key_pem)
     return jwt.encode(claims, key, algorithm=algorithm)

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import pwd
-import shutil
 import socket
 import subprocess
-import sys
-import tempfile
-import textwrap
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +17,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from devstack.kafka import KafkaBroker, KafkaStartError, ensure_kafka_jars
-from devstack.paths import repo_root
 from devstack.ports import free_port, port_is_free
 from devstack.postgres import PostgresCluster
 from devstack.topics import create_topics
@@ -198,69 +191,3 @@ def test_postgres_lifecycle_keeps_data(tmp_path: Path) -> None:
     finally:
         cluster.destroy()
     assert not cluster.data_dir.exists() and not cluster.socket_dir.exists()
-
-
-_UNPRIVILEGED = "postgres"
-
-
-def _interpreter_usable_by(user: str) -> bool:
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        return False
-    probe = subprocess.run(
-        ["runuser", "-u", user, "--", sys.executable, "-c", "import devstack, aiokafka, asyncpg"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="the other tests already run unprivileged")
-def test_unprivileged_user_runs_both(tmp_path: Path) -> None:
-    """Run as root, the suite also proves the non-root code path by re-running as a plain user."""
-    if not shutil.which("runuser") or not _interpreter_usable_by(_UNPRIVILEGED):
-        pytest.skip(f"{sys.executable} or the repo is not readable by user {_UNPRIVILEGED!r}")
-    workdir = Path(tempfile.mkdtemp(prefix="devstack-nonroot-"))
-    pw = pwd.getpwnam(_UNPRIVILEGED)
-    os.chown(workdir, pw.pw_uid, pw.pw_gid)
-    script = textwrap.dedent(
-        f"""
-        import asyncio, os, asyncpg
-        from pathlib import Path
-        from aiokafka.admin import AIOKafkaAdminClient
-        from devstack import KafkaBroker, PostgresCluster
-        assert os.geteuid() != 0
-        with PostgresCluster(Path({str(workdir)!r}) / "pg") as pg:
-            pg.create_database("x")
-            async def one():
-                conn = await asyncpg.connect(pg.dsn("x"))
-                try:
-                    return await conn.fetchval("select 1")
-                finally:
-                    await conn.close()
-            assert asyncio.run(one()) == 1
-        with KafkaBroker(Path({str(workdir)!r}) / "kafka") as kafka:
-            async def describe():
-                admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-                await admin.start()
-                try:
-                    return await admin.describe_cluster()
-                finally:
-                    await admin.close()
-            assert asyncio.run(describe())["brokers"]
-        print("UNPRIVILEGED-OK")
-        """
-    )
-    try:
-        proc = subprocess.run(
-            ["runuser", "-u", _UNPRIVILEGED, "--", sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=150,
-            check=False,
-            env={**os.environ, "RELIEF_REPO_ROOT": str(repo_root())},
-        )
-        assert "UNPRIVILEGED-OK" in proc.stdout, proc.stdout + proc.stderr
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
