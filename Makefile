@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs tools/devstack services/declaration services/relief-calc services/refund services/classification
+PACKAGES := libs libs/refdata tools/devstack services/declaration services/relief-calc services/refund services/classification
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: help venv kafka-jars run test test-fast lint bench-kernel contracts clean lock
@@ -16,7 +16,7 @@ help:
 	@echo "make test-fast     the suite without the long fault-injection proofs"
 	@echo "make bench-kernel  kernel throughput against raw aiokafka, printed as JSON"
 	@echo "make lint          ruff and mypy"
-	@echo "make contracts     export every service's OpenAPI document into contracts/openapi/"
+	@echo "make contracts     export the OpenAPI documents and the event JSON Schemas into contracts/"
 
 # The virtual environment, from pinned versions (requirements.txt), rebuilt when pins change.
 $(STAMP): requirements.txt $(PYPROJECTS)
@@ -44,10 +44,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tools tests bench conftest.py
 	$(BIN)/ruff format --check libs services tools tests bench conftest.py
-	$(BIN)/mypy libs/eventkit
+	MYPYPATH=libs:libs/refdata $(BIN)/mypy libs/eventkit libs/refdata/refdata
 
 contracts: $(STAMP)
-	$(BIN)/python tools/export_openapi.py
+	$(BIN)/python tools/export_contracts.py
 
 bench-kernel: $(STAMP)
 	$(BIN)/devstack kafka-jars >/dev/null
