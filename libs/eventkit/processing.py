@@ -78,22 +78,8 @@ class PartitionProcessor:
     async def stored_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         """Create missing offset rows (from the beginning) and return every partition's next offset."""
         t = self.tables.consumer_offsets
-        now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            for tp in partitions:
-                await session.execute(
-                    insert(t)
-                    .values(
-                        consumer_group=self.sub.group,
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        next_offset=FROM_BEGINNING,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                )
+            await self._ensure_offset_rows(session, partitions)
             rows = (
                 await session.execute(
                     sa.select(t.c.topic, t.c.partition, t.c.next_offset).where(t.c.consumer_group == self.sub.group)
@@ -105,6 +91,23 @@ class PartitionProcessor:
             for r in rows
             if TopicPartition(r.topic, r.partition) in wanted
         }
+
+    async def _ensure_offset_rows(self, session: AsyncSession, partitions: Sequence[TopicPartition]) -> None:
+        t = self.tables.consumer_offsets
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        now = datetime.now(UTC)
+        for tp in partitions:
+            await session.execute(
+                insert(t)
+                .values(
+                    consumer_group=self.sub.group,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    next_offset=FROM_BEGINNING,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
 
     async def process(self, tp: TopicPartition, records: Sequence[Any]) -> int:
         """Apply `records` (consecutive, of partition `tp`); returns the partition's next offset.
@@ -118,14 +121,18 @@ class PartitionProcessor:
         t = self.tables.consumer_offsets
         applied: dict[str, int] = {}
         async with self.sessions() as session, session.begin():
+            # Make sure the offset row exists (a concurrent creator makes us wait, then we find
+            # its row), then lock it: FOR UPDATE cannot lock a row that is not there yet.
+            await self._ensure_offset_rows(session, [tp])
             stored = await session.scalar(
                 sa.select(t.c.next_offset)
                 .where(t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
                 .with_for_update()
             )
-            todo = [r for r in records if stored is None or r.offset >= stored]
+            assert stored is not None  # ensured above, in this transaction
+            todo = [r for r in records if r.offset >= stored]
             if not todo:
-                return int(stored if stored is not None else FROM_BEGINNING)
+                return int(stored)
             decoded: list[tuple[Any, Message | None, BaseException | None]] = [self._decode(r) for r in todo]
             seen = await self._already_applied(session, [m.event_id for _, m, _ in decoded if m is not None])
             dead: list[tuple[Any, BaseException]] = []
@@ -160,12 +167,7 @@ class PartitionProcessor:
             next_offset = int(todo[-1].offset) + 1
             values: dict[str, Any] = {"next_offset": next_offset, "updated_at": datetime.now(UTC)}
             where = (t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)
-            if stored is None:
-                await session.execute(
-                    sa.insert(t).values(consumer_group=self.sub.group, topic=tp.topic, partition=tp.partition, **values)
-                )
-            else:
-                await session.execute(sa.update(t).where(*where).values(**values))
+            await session.execute(sa.update(t).where(*where).values(**values))
         for topic, n in applied.items():
             EVENTS_CONSUMED.labels(self.service, self.sub.group, topic).inc(n)
         return next_offset

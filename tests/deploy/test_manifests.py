@@ -721,7 +721,7 @@ def test_dockerfile() -> None:
     installs = [shlex.split(r) for r in runs if "--no-deps" in r]
     assert installs, "the service and libs are installed with --no-deps"
     words = installs[0]
-    assert words[words.index("--no-deps") + 1 :][:2] == ["./libs", "./services/${SERVICE}"]
+    assert words[words.index("--no-deps") + 1 :][:3] == ["./libs", "./libs/refdata", "./services/${SERVICE}"]
     users = [rest for op, rest in ins if op == "USER"]
     assert users and users[-1].split(":")[0] == "10001", "non-root numeric user, as the k8s securityContext says"
     assert ("EXPOSE", str(APP_PORT)) in ins

@@ -2,7 +2,8 @@
 
 1. the Kafka jars (Maven, cached under .cache/kafka), a KRaft broker on 127.0.0.1 with its data
    under var/kafka (kept between runs);
-2. a JWT key pair under var/keys (made once) that every service verifies tokens with;
+2. a JWT key pair under var/keys (made once) that every service verifies tokens with, and the
+   data key personal data is encrypted with (var/keys/data.key);
 3. each service's topics and database migrations (SQLite files var/<service>.db unless
    <PREFIX>DATABASE_URL points elsewhere);
 4. the four services, each `<service> serve` with its log in var/log/<service>.log;
@@ -145,9 +146,15 @@ def _service_env(var: Path, bootstrap: str, venv_bin: Path) -> dict[str, str]:
     keys = var / "keys"
     if not (keys / "jwt-public.pem").exists():
         subprocess.run([str(venv_bin / "eventkit-token"), "keygen", "--dir", str(keys)], check=True, stdout=subprocess.DEVNULL)
+    data_key = keys / "data.key"
+    if not data_key.exists():  # the key personal data is encrypted with (AES-256-GCM keyring, 0600)
+        from eventkit.crypto import Keyring
+
+        Keyring.write_new(data_key)
     env = dict(os.environ)
     env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     env["AUTH_JWT_PUBLIC_KEY_FILE"] = str(keys / "jwt-public.pem")
+    env.setdefault("DATA_KEY_FILE", str(data_key))
     for svc in SERVICES:
         env.setdefault(f"{svc.env_prefix}DATABASE_URL", f"sqlite+aiosqlite:///{var / (svc.name + '.db')}")
     return env

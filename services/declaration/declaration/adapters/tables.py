@@ -19,3 +19,39 @@ metadata = sa.MetaData(
 )
 kernel = kernel_tables(metadata)
 stream_index = stream_index_table(metadata)
+
+# ---- projections (rebuildable from declaration.events) ----------------------------------------
+payers = sa.Table(
+    "pj_payers",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("unit_type", sa.String(32), nullable=False),
+    sa.Column("region", sa.String(6), nullable=False, index=True),
+    sa.Column("industry_section", sa.String(1), nullable=False),
+    sa.Column("predecessor", sa.String(18), nullable=True),
+    sa.Column("successors", sa.JSON, nullable=False),
+    sa.Column("bank_account_masked", sa.String(40), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+declarations = sa.Table(
+    "pj_declarations",
+    metadata,
+    sa.Column("declaration_id", sa.String(30), primary_key=True),
+    sa.Column("credit_code", sa.String(18), nullable=False),
+    sa.Column("fee_period", sa.String(7), nullable=False),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("employer_fen", sa.BigInteger, nullable=False),
+    sa.Column("individual_fen", sa.BigInteger, nullable=False),
+    sa.Column("headcount", sa.Integer, nullable=False),
+    sa.Column("upload_id", sa.String(36), nullable=True),
+    sa.Column("upload_row", sa.Integer, nullable=True),
+    sa.Column("assessment_status", sa.String(24), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("credit_code", "fee_period"),
+)
+sa.Index("ix_pj_declarations_region_status", declarations.c.region, declarations.c.status)

@@ -10,4 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    return []
+    from declaration.api import declarations, payers
+
+    return [payers.router, declarations.router]

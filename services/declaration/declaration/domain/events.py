@@ -1,10 +1,176 @@
-"""The events the declaration service writes and reads, with their schema versions.
+"""The events the declaration service writes, with their schema versions.
 
-Every event class is registered here; the consumer dead-letters any type not registered.
+Streams: `payer-<credit code>` (the registry entry of one 参保单位) and
+`declaration-<credit code>-<YYYY-MM>` (one payer's declarations for one fee period, every
+revision). Every event's subject, and so its Kafka key, is the payer's credit code. Personal data
+(bank accounts, ID numbers, personal names and phones) travels only sealed: ciphertext plus a
+masked form (eventkit.crypto.Sealed).
 """
 
 from __future__ import annotations
 
-from eventkit.events import EventRegistry
+from pydantic import BaseModel, ConfigDict
 
-registry = EventRegistry()
+from eventkit.crypto import Sealed
+from eventkit.events import Event, EventRegistry
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Enrollment(_Part):
+    insurance: str
+    since: str  # 参保日期, YYYY-MM-DD
+
+
+class Contact(_Part):
+    name: Sealed | None = None
+    phone: Sealed | None = None
+
+
+class PayerProfile(_Part):
+    """The registry entry of a payer (参保单位), complete, as of one event."""
+
+    credit_code: str
+    name: str
+    unit_type: str
+    region: str
+    industry_section: str
+    industry_division: str | None = None
+    work_injury_class: int
+    work_injury_grade: str | None = None  # 浮动档次: multiplier of the class rate (0.5 … 1.5); None: 1
+    enrollments: tuple[Enrollment, ...]
+    bank_name: str | None = None
+    bank_account: Sealed | None = None
+    contact: Contact = Contact()
+    predecessor: str | None = None  # the group this legal entity was split from (攀钢)
+
+
+class PayerRegistered(Event):
+    name = "declaration.PayerRegistered"
+    profile: PayerProfile
+
+
+class PayerUpdated(Event):
+    name = "declaration.PayerUpdated"
+    profile: PayerProfile  # complete, after the update
+    changed: tuple[str, ...]
+
+
+class PayerSplit(Event):
+    """The payer (a group) was split: `successor` is a new legal entity enrolled on its own."""
+
+    name = "declaration.PayerSplit"
+    credit_code: str
+    successor: str
+    effective_period: str  # YYYY-MM
+
+
+class Employee(_Part):
+    id_number: Sealed
+    id_index: str  # blind index of the ID number, to find one person's records without decrypting
+    name: Sealed
+    base_fen: int
+
+
+class DeclarationLine(_Part):
+    """One insurance of a declaration, with the amounts computed from the region's parameters."""
+
+    insurance: str
+    headcount: int
+    base_fen: int
+    employer_rate: str
+    individual_rate: str
+    employer_original_rate: str | None = None  # the pre-cut rate where a phased rate cut applied
+    employer_fen: int
+    individual_fen: int
+    employees: tuple[Employee, ...] = ()
+
+
+class DeclarationContent(_Part):
+    declaration_id: str
+    credit_code: str
+    fee_period: str
+    revision: int
+    region: str
+    unit_type: str
+    lines: tuple[DeclarationLine, ...]
+    employer_fen: int
+    individual_fen: int
+    audit_hold: bool = False  # held until a tax officer approves (base raised inside a relief window)
+    upload_id: str | None = None
+    upload_row: int | None = None
+
+
+class DeclarationSubmitted(Event):
+    name = "declaration.DeclarationSubmitted"
+    declaration: DeclarationContent
+
+
+class DeclarationCorrected(Event):
+    """更正申报: a new revision replaces the previous one."""
+
+    name = "declaration.DeclarationCorrected"
+    declaration: DeclarationContent
+    previous_revision: int
+    previous_employer_fen: int
+    previous_individual_fen: int
+    reason: str
+
+
+class DeclarationVoided(Event):
+    name = "declaration.DeclarationVoided"
+    declaration_id: str
+    credit_code: str
+    fee_period: str
+    revision: int
+    reason: str
+
+
+class AuditReason(_Part):
+    insurance: str
+    previous_average_base_fen: int
+    new_average_base_fen: int
+
+
+class DeclarationAuditRequired(Event):
+    name = "declaration.DeclarationAuditRequired"
+    declaration_id: str
+    credit_code: str
+    fee_period: str
+    revision: int
+    reasons: tuple[AuditReason, ...]
+
+
+class DeclarationAuditApproved(Event):
+    name = "declaration.DeclarationAuditApproved"
+    declaration_id: str
+    credit_code: str
+    fee_period: str
+    revision: int
+    officer: str
+    note: str = ""
+
+
+class DeclarationAuditRejected(Event):
+    name = "declaration.DeclarationAuditRejected"
+    declaration_id: str
+    credit_code: str
+    fee_period: str
+    revision: int
+    officer: str
+    reason: str
+
+
+registry = EventRegistry(
+    PayerRegistered,
+    PayerUpdated,
+    PayerSplit,
+    DeclarationSubmitted,
+    DeclarationCorrected,
+    DeclarationVoided,
+    DeclarationAuditRequired,
+    DeclarationAuditApproved,
+    DeclarationAuditRejected,
+)

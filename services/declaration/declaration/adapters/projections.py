@@ -1,0 +1,136 @@
+"""Read models of the declaration service, fed by declaration.events: the payer list and the
+declaration list (by payer and period, by region and status). Commands never read them; single
+records are answered from the event store, lists from here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from declaration.adapters.tables import declarations, payers
+from declaration.adapters.topics import DECLARATION_TOPIC
+from declaration.api.schemas import AssessmentOut
+from declaration.domain import aggregates as agg
+from declaration.domain.events import (
+    DeclarationAuditApproved,
+    DeclarationAuditRejected,
+    DeclarationCorrected,
+    DeclarationSubmitted,
+    DeclarationVoided,
+    PayerProfile,
+    PayerRegistered,
+    PayerSplit,
+    PayerUpdated,
+    registry,
+)
+from eventkit.events import Message
+from eventkit.projection import Projection
+
+
+async def apply(session: AsyncSession, msg: Message) -> None:
+    e, at = msg.event, msg.envelope.time
+    if isinstance(e, PayerRegistered | PayerUpdated):
+        await _upsert_payer(session, e.profile, msg.envelope.streamversion or 0, at)
+    elif isinstance(e, PayerSplit):
+        current = await session.scalar(sa.select(payers.c.successors).where(payers.c.credit_code == e.credit_code))
+        successors = sorted({*(current or []), e.successor})
+        await session.execute(
+            sa.update(payers)
+            .where(payers.c.credit_code == e.credit_code)
+            .values(successors=successors, version=msg.envelope.streamversion or 0, updated_at=at)
+        )
+    elif isinstance(e, DeclarationSubmitted | DeclarationCorrected):
+        d = e.declaration
+        values = {
+            "credit_code": d.credit_code,
+            "fee_period": d.fee_period,
+            "region": d.region,
+            "revision": d.revision,
+            "status": agg.HELD if d.audit_hold else agg.SUBMITTED,
+            "employer_fen": d.employer_fen,
+            "individual_fen": d.individual_fen,
+            "headcount": max((line.headcount for line in d.lines), default=0),
+            "upload_id": d.upload_id,
+            "upload_row": d.upload_row,
+            "assessment_status": "held_for_audit" if d.audit_hold else "pending_assessment",
+            "updated_at": at,
+        }
+        await _upsert(session, declarations, "declaration_id", d.declaration_id, values)
+    elif isinstance(e, DeclarationVoided):
+        await _set_status(session, e.declaration_id, agg.VOIDED, "not_applicable", at)
+    elif isinstance(e, DeclarationAuditApproved):
+        await _set_status(session, e.declaration_id, agg.SUBMITTED, "pending_assessment", at)
+    elif isinstance(e, DeclarationAuditRejected):
+        await _set_status(session, e.declaration_id, agg.REJECTED, "not_applicable", at)
+
+
+async def _upsert_payer(session: AsyncSession, p: PayerProfile, version: int, at: Any) -> None:
+    successors = await session.scalar(sa.select(payers.c.successors).where(payers.c.credit_code == p.credit_code))
+    await _upsert(
+        session,
+        payers,
+        "credit_code",
+        p.credit_code,
+        {
+            "name": p.name,
+            "unit_type": p.unit_type,
+            "region": p.region,
+            "industry_section": p.industry_section,
+            "predecessor": p.predecessor,
+            "successors": successors or [],
+            "bank_account_masked": p.bank_account.masked if p.bank_account else None,
+            "version": version,
+            "updated_at": at,
+        },
+    )
+
+
+async def _upsert(session: AsyncSession, table: sa.Table, key: str, key_value: str, values: dict[str, Any]) -> None:
+    exists = await session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c[key] == key_value))
+    if exists:
+        await session.execute(sa.update(table).where(table.c[key] == key_value).values(**values))
+    else:
+        await session.execute(sa.insert(table).values(**{key: key_value}, **values))
+
+
+async def _set_status(session: AsyncSession, declaration_id: str, status: str, assessment: str, at: Any) -> None:
+    await session.execute(
+        sa.update(declarations)
+        .where(declarations.c.declaration_id == declaration_id)
+        .values(status=status, assessment_status=assessment, updated_at=at)
+    )
+
+
+def projection() -> Projection:
+    return Projection(
+        name="declarations", topics=(DECLARATION_TOPIC,), tables=(payers, declarations), handler=apply, registry=registry
+    )
+
+
+# ---- queries ------------------------------------------------------------------------------------
+async def declarations_of(
+    session: AsyncSession, credit_code: str, period_from: str | None, period_to: str | None, after: str | None, limit: int
+) -> Sequence[Any]:
+    t = declarations
+    q = sa.select(t).where(t.c.credit_code == credit_code)
+    if period_from:
+        q = q.where(t.c.fee_period >= period_from)
+    if period_to:
+        q = q.where(t.c.fee_period <= period_to)
+    if after:
+        q = q.where(t.c.fee_period > after)
+    return (await session.execute(q.order_by(t.c.fee_period).limit(limit))).all()
+
+
+async def assessment_of(session: AsyncSession, declaration_id: str) -> AssessmentOut | None:
+    """The assessed liability once relief-calc has assessed the declaration (from relief.events);
+    None while this service has heard nothing of it."""
+    status = await session.scalar(
+        sa.select(declarations.c.assessment_status).where(declarations.c.declaration_id == declaration_id)
+    )
+    if status == "assessed":
+        return AssessmentOut(status="assessed")
+    return None

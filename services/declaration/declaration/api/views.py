@@ -1,0 +1,73 @@
+"""Domain state → response bodies; personal data only ever masked."""
+
+from __future__ import annotations
+
+from declaration.api.schemas import AssessmentOut, DeclarationOut, EmployeeOut, LineOut, MaskedOut, PayerOut
+from declaration.domain import aggregates as agg
+from declaration.domain.events import DeclarationLine
+
+
+def payer_out(state: agg.PayerState) -> PayerOut:
+    p = state.profile
+    assert p is not None
+    return PayerOut(
+        credit_code=p.credit_code,
+        name=p.name,
+        unit_type=p.unit_type,
+        region=p.region,
+        industry_section=p.industry_section,
+        industry_division=p.industry_division,
+        work_injury_class=p.work_injury_class,
+        work_injury_grade=p.work_injury_grade,
+        enrollments=[{"insurance": e.insurance, "since": e.since} for e in p.enrollments],  # type: ignore[misc]
+        bank_name=p.bank_name,
+        bank_account=MaskedOut(masked=p.bank_account.masked) if p.bank_account else None,
+        contact_name=MaskedOut(masked=p.contact.name.masked) if p.contact.name else None,
+        contact_phone=MaskedOut(masked=p.contact.phone.masked) if p.contact.phone else None,
+        predecessor=p.predecessor,
+        successors=list(state.successors),
+        version=state.version,
+    )
+
+
+def line_out(line: DeclarationLine) -> LineOut:
+    return LineOut(
+        insurance=line.insurance,
+        headcount=line.headcount,
+        base_fen=line.base_fen,
+        employer_rate=line.employer_rate,
+        individual_rate=line.individual_rate,
+        employer_original_rate=line.employer_original_rate,
+        employer_fen=line.employer_fen,
+        individual_fen=line.individual_fen,
+        employees=[
+            EmployeeOut(id_number=MaskedOut(masked=e.id_number.masked), name=MaskedOut(masked=e.name.masked), base_fen=e.base_fen)
+            for e in line.employees
+        ],
+    )
+
+
+def assessment_of(status: str) -> AssessmentOut:
+    if status == agg.HELD:
+        return AssessmentOut(status="held_for_audit")
+    if status in (agg.VOIDED, agg.REJECTED):
+        return AssessmentOut(status="not_applicable")
+    return AssessmentOut(status="pending_assessment")
+
+
+def declaration_out(state: agg.DeclarationState) -> DeclarationOut:
+    d = state.content
+    assert d is not None
+    return DeclarationOut(
+        declaration_id=d.declaration_id,
+        credit_code=d.credit_code,
+        fee_period=d.fee_period,
+        revision=state.revision,
+        status=state.status,  # type: ignore[arg-type]
+        region=d.region,
+        unit_type=d.unit_type,
+        lines=[line_out(line) for line in d.lines],
+        employer_fen=d.employer_fen,
+        individual_fen=d.individual_fen,
+        assessment=assessment_of(state.status),
+    )

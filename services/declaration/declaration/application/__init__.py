@@ -1,0 +1,1 @@
+"""Commands of the declaration service: load the aggregate from its stream, decide, append."""

@@ -1,0 +1,103 @@
+"""The declaration service through its REST API, with real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from declaration.adapters.tables import kernel
+from eventkit.envelope import Envelope
+from eventkit.testing.proofs import read_topic
+
+NANTONG = "320600"
+
+
+async def records_of(bootstrap: str, credit_code: str, count: int) -> list[Any]:
+    """The records keyed by `credit_code` on declaration.events, once `count` of them are there."""
+    for _ in range(100):
+        records = await read_topic(bootstrap, "declaration.events", expect_distinct=10**9, timeout_s=0.5)
+        mine = sorted((r for r in records if r.key == credit_code.encode()), key=lambda r: r.offset)
+        if len(mine) >= count:
+            return mine
+    raise AssertionError(f"{count} records of {credit_code} did not reach Kafka")
+
+
+async def register(svc: Any, body: dict[str, Any]) -> dict[str, Any]:
+    r = await svc.client.post("/v1/payers", json=body, headers=svc.token("tax_officer", region=body["region"]))
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def lines(
+    base_per_head: int = 500_000, heads: int = 10, insurances: tuple[str, ...] = ("pension", "medical")
+) -> list[dict[str, Any]]:
+    return [{"insurance": i, "headcount": heads, "base_fen": base_per_head * heads} for i in insurances]
+
+
+async def test_register_and_read_a_payer_with_personal_data_masked(service: Any, payer_body: Any, code: Any) -> None:
+    c = code(1)
+    out = await register(service, payer_body(c))
+    assert out["credit_code"] == c and out["version"] == 1
+    assert (
+        out["bank_account"]["masked"] == "6222***********4567"[: len(out["bank_account"]["masked"])]
+        or "*" in out["bank_account"]["masked"]
+    )
+    assert "6222020200001234567" not in json.dumps(out, ensure_ascii=False)
+    assert out["contact_name"]["masked"] == "张*"
+    got = await service.client.get(f"/v1/payers/{c}", headers=service.token("payer", payer=c))
+    assert got.status_code == 200 and got.json()["name"] == "南通某某机械有限公司"
+    async with service.app.state.sessions() as s:
+        stored = json.dumps([r.data for r in (await s.execute(sa.select(kernel.events))).all()], ensure_ascii=False)
+    assert "6222020200001234567" not in stored and "13800001234" not in stored  # encrypted at rest
+
+
+async def test_a_payer_cannot_read_or_write_another_payers_records(service: Any, payer_body: Any, code: Any) -> None:
+    mine, theirs = code(2), code(3)
+    await register(service, payer_body(mine))
+    await register(service, payer_body(theirs))
+    me = service.token("payer", payer=mine)
+    assert (await service.client.get(f"/v1/payers/{theirs}", headers=me)).status_code == 403
+    r = await service.client.post(
+        f"/v1/payers/{theirs}/declarations", json={"fee_period": "2020-03", "lines": lines()}, headers=me
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert (await service.client.get(f"/v1/payers/{theirs}/declarations", headers=me)).status_code == 403
+    assert (await service.client.get(f"/v1/payers/{theirs}/declarations/2020-03", headers=me)).status_code == 403
+    other_region = service.token("tax_officer", region="510400")
+    assert (await service.client.get(f"/v1/payers/{theirs}", headers=other_region)).status_code == 403
+    auditor = service.token("auditor")
+    assert (await service.client.get(f"/v1/payers/{theirs}", headers=auditor)).status_code == 200
+    r = await service.client.post(
+        f"/v1/payers/{theirs}/declarations", json={"fee_period": "2020-03", "lines": lines()}, headers=auditor
+    )
+    assert r.status_code == 403
+    assert (await service.client.get(f"/v1/payers/{theirs}")).status_code == 401
+
+
+async def test_declaring_computes_amounts_and_publishes_the_event(
+    service: Any, payer_body: Any, code: Any, kafka_bootstrap: str
+) -> None:
+    c = code(4)
+    await register(service, payer_body(c))
+    body = {
+        "fee_period": "2020-03",
+        "lines": lines(base_per_head=500_003, heads=10, insurances=("pension", "medical", "work_injury")),
+    }
+    r = await service.client.post(f"/v1/payers/{c}/declarations", json=body, headers=service.token("payer", payer=c))
+    assert r.status_code == 201, r.text
+    d = r.json()
+    by = {line["insurance"]: line for line in d["lines"]}
+    assert by["pension"]["employer_fen"] == 800_005  # 5,000,030 fen × 16 % = 800,004.8 → half-up
+    assert by["pension"]["individual_fen"] == 400_002  # × 8 % = 400,002.4
+    assert by["medical"]["employer_rate"] == "0.07"
+    assert by["work_injury"]["employer_rate"] == "0.0048" and by["work_injury"]["individual_fen"] == 0  # class 2 0.4 % × 1.2
+    assert d["status"] == "submitted" and d["assessment"]["status"] == "pending_assessment"
+    assert d["employer_fen"] == sum(line["employer_fen"] for line in d["lines"])
+
+    mine = await records_of(kafka_bootstrap, c, 2)
+    types = [dict(r.headers)["ce_type"].decode() for r in mine]
+    assert types == ["relief.declaration.PayerRegistered.v1", "relief.declaration.DeclarationSubmitted.v1"]
+    env = Envelope.from_kafka(mine[1].headers, mine[1].value)
+    assert env.subject == c and env.data["declaration"]["fee_period"] == "2020-03"
