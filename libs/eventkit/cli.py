@@ -25,7 +25,7 @@ from eventkit.projection import fingerprint
 from eventkit.rebuild import rebuild
 from eventkit.runtime import ServiceDefinition, ServiceRuntime
 from eventkit.settings import ServiceSettings
-from eventkit.web.app import create_app, start_stop
+from eventkit.web.app import LifespanHook, create_app, start_stop
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class ServiceSpec:
     settings_cls: type[ServiceSettings]
     migrations_dir: Path
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = field(default=lambda _runtime: ())
+    # background work of the service's own (started after the runtime, stopped before it)
+    lifespan_hooks: Sequence[LifespanHook] = ()
 
     def settings(self) -> ServiceSettings:
         settings = self.settings_cls()
@@ -64,7 +66,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
         settings,
         sessions=runtime.sessions,
         readiness_checks=runtime.readiness_checks(),
-        lifespan_hooks=[start_stop(runtime.start, runtime.stop)],
+        lifespan_hooks=[start_stop(runtime.start, runtime.stop), *spec.lifespan_hooks],
         routers=spec.routers(runtime),
     )
     app.state.runtime = runtime

@@ -16,6 +16,36 @@ from fastapi.routing import APIRoute
 from eventkit.web.auth import route_access
 
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` names each offending field",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": ["string", "null"]},
+        "request_id": {"type": ["string", "null"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "reason_zh": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+PROBLEM_RESPONSE = {
+    "description": "A problem (RFC 9457)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 def install_access_in_openapi(app: FastAPI) -> None:
@@ -23,7 +53,15 @@ def install_access_in_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
-        schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearer"] = BEARER
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                # every error of every operation is a problem document (eventkit.web.problems)
+                responses = operation.setdefault("responses", {})
+                responses["422"] = PROBLEM_RESPONSE
+                responses["default"] = PROBLEM_RESPONSE
         for route in app.routes:
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
@@ -40,7 +78,20 @@ def install_access_in_openapi(app: FastAPI) -> None:
                 operation["description"] = (operation.get("description", "") + f"\n\nAccess: {who}.").strip()
                 if not access.public:
                     operation["security"] = [{"bearer": []}]
+        _drop_unreferenced(schema, ("HTTPValidationError", "ValidationError"))
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_unreferenced(schema: dict[str, Any], names: tuple[str, ...]) -> None:
+    """FastAPI's own 422 body schemas, replaced above by the problem document."""
+    import json
+
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in names:
+        if name in schemas:
+            rest = {k: v for k, v in schemas.items() if k != name}
+            if f"#/components/schemas/{name}" not in json.dumps({**schema, "components": {"schemas": rest}}):
+                del schemas[name]

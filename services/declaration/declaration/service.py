@@ -7,6 +7,7 @@ from pathlib import Path
 from declaration.adapters import projections, topics
 from declaration.adapters.tables import metadata
 from declaration.api import routers
+from declaration.api.uploads import upload_worker
 from declaration.domain.events import registry
 from declaration.settings import Settings
 from eventkit.cli import ServiceSpec
@@ -28,4 +29,5 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).parent / "migrations",
     routers=routers,
+    lifespan_hooks=(upload_worker,),
 )

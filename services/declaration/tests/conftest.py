@@ -44,13 +44,13 @@ class Service:
             await asyncio.sleep(0.1)
 
 
-_RUN = secrets.randbelow(10**5)
+_RUN = secrets.randbelow(10**4)
 
 
 def credit_code(n: int, region: str = "320600") -> str:
     """A valid 统一社会信用代码 for test payer number n in `region`, unique to this test run (the
     broker may hold earlier runs' events)."""
-    return make_credit_code(f"91{region}MA{_RUN:05d}{n:02d}")
+    return make_credit_code(f"91{region}MA{_RUN:04d}{n:03d}")
 
 
 @pytest_asyncio.fixture

@@ -106,7 +106,11 @@ async def _set_status(session: AsyncSession, declaration_id: str, status: str, a
 
 def projection() -> Projection:
     return Projection(
-        name="declarations", topics=(DECLARATION_TOPIC,), tables=(payers, declarations), handler=apply, registry=registry
+        name="declarations",
+        topics=(DECLARATION_TOPIC,),
+        tables=(payers, declarations),
+        handler=apply,
+        registry=registry,
     )
 
 

@@ -55,3 +55,16 @@ declarations = sa.Table(
     sa.UniqueConstraint("credit_code", "fee_period"),
 )
 sa.Index("ix_pj_declarations_region_status", declarations.c.region, declarations.c.status)
+
+# ---- bulk intake ----------------------------------------------------------------------------------
+# The uploaded files themselves: immutable, content-addressed documents (like a dispute's
+# attachments), written once in the transaction that records DeclarationUploadReceived. Not a
+# projection, and not derived: the events refer to them by upload id and SHA-256.
+upload_documents = sa.Table(
+    "upload_documents",
+    metadata,
+    sa.Column("upload_id", sa.String(36), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from declaration.application.commands import Deps
 from declaration.domain.issues import Conflict, NotFound, Rejected
@@ -13,13 +13,16 @@ from eventkit.web.problems import FieldError, Problem
 from refdata.regions import RegionCatalog
 
 
-def get_deps(request: Request) -> Deps:
-    deps: Deps | None = getattr(request.app.state, "declaration_deps", None)
+def deps_of(app: FastAPI) -> Deps:
+    deps: Deps | None = getattr(app.state, "declaration_deps", None)
     if deps is None:
-        settings = request.app.state.settings
-        deps = Deps(store=request.app.state.runtime.store, catalog=RegionCatalog.default(), keyring=settings.keyring())
-        request.app.state.declaration_deps = deps
+        deps = Deps(store=app.state.runtime.store, catalog=RegionCatalog.default(), keyring=app.state.settings.keyring())
+        app.state.declaration_deps = deps
     return deps
+
+
+def get_deps(request: Request) -> Deps:
+    return deps_of(request.app)
 
 
 @contextmanager

@@ -174,3 +174,56 @@ registry = EventRegistry(
     DeclarationAuditApproved,
     DeclarationAuditRejected,
 )
+
+
+# ---- bulk intake (批量申报): stream `upload-<upload id>`, keyed by the upload id ----------------
+class UploadScope(_Part):
+    """Whom the uploader may declare for: rows for other payers are refused."""
+
+    roles: tuple[str, ...]
+    payer: str | None = None
+    region: str | None = None
+
+
+class DeclarationUploadReceived(Event):
+    name = "declaration.DeclarationUploadReceived"
+    upload_id: str
+    format: str  # csv | jsonl
+    rows: int
+    sha256: str
+    submitted_by: str
+    scope: UploadScope
+
+
+class DeclarationUploadRowAccepted(Event):
+    name = "declaration.DeclarationUploadRowAccepted"
+    upload_id: str
+    row: int
+    declaration_id: str
+    revision: int
+
+
+class RowError(_Part):
+    field: str
+    code: str
+    reason: str
+    reason_zh: str
+
+
+class DeclarationUploadRowRejected(Event):
+    name = "declaration.DeclarationUploadRowRejected"
+    upload_id: str
+    row: int
+    credit_code: str | None
+    errors: tuple[RowError, ...]
+
+
+class DeclarationUploadCompleted(Event):
+    name = "declaration.DeclarationUploadCompleted"
+    upload_id: str
+    accepted: int
+    rejected: int
+
+
+for _cls in (DeclarationUploadReceived, DeclarationUploadRowAccepted, DeclarationUploadRowRejected, DeclarationUploadCompleted):
+    registry.register(_cls)
