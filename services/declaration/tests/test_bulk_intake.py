@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from declaration.adapters.tables import kernel
@@ -29,6 +30,7 @@ async def wait_done(svc: Any, upload_id: str, headers: dict[str, str], timeout_s
         await __import__("asyncio").sleep(0.5)
 
 
+@pytest.mark.slow
 async def test_ten_thousand_rows_with_one_percent_bad_record_exactly_the_good_ones(
     service: Any, payer_body: Any, code: Any
 ) -> None:

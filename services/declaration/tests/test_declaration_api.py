@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from declaration.adapters.tables import kernel
+from eventkit.contracts import validate_envelope
 from eventkit.envelope import Envelope
 from eventkit.testing.proofs import read_topic
 
 NANTONG = "320600"
+CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
 
 
 async def records_of(bootstrap: str, credit_code: str, count: int) -> list[Any]:
@@ -101,3 +104,53 @@ async def test_declaring_computes_amounts_and_publishes_the_event(
     assert types == ["relief.declaration.PayerRegistered.v1", "relief.declaration.DeclarationSubmitted.v1"]
     env = Envelope.from_kafka(mine[1].headers, mine[1].value)
     assert env.subject == c and env.data["declaration"]["fee_period"] == "2020-03"
+    for record in mine:  # what other agencies receive is exactly what contracts/events promises
+        validate_envelope(Envelope.from_kafka(record.headers, record.value), CONTRACTS)
+
+
+async def test_update_keeps_unchanged_personal_data_and_a_split_records_the_predecessor(
+    service: Any, payer_body: Any, code: Any
+) -> None:
+    group, entity = code(20), code(21)
+    await register(service, payer_body(group))
+    same = payer_body(group)
+    same.pop("credit_code")
+    officer = service.token("tax_officer", region=NANTONG)
+    unchanged = await service.client.put(f"/v1/payers/{group}", json=same, headers=officer)
+    assert unchanged.status_code == 200 and unchanged.json()["version"] == 1  # resealing the same account is no change
+    moved = {**same, "bank_account": {"bank_name": "中国银行南通分行", "account_number": "6013820000009876543"}}
+    updated = await service.client.put(f"/v1/payers/{group}", json=moved, headers=officer)
+    assert updated.status_code == 200 and updated.json()["version"] == 2
+    assert updated.json()["bank_account"]["masked"].endswith("6543")
+
+    split = await service.client.post(
+        "/v1/payers", json=payer_body(entity, predecessor=group, split_effective_period="2020-03"), headers=officer
+    )
+    assert split.status_code == 201 and split.json()["predecessor"] == group
+    parent = (await service.client.get(f"/v1/payers/{group}", headers=officer)).json()
+    assert parent["successors"] == [entity] and parent["version"] == 3
+    async with service.app.state.sessions() as s:
+        events = (
+            await s.execute(
+                sa.select(kernel.events.c.event_type, kernel.events.c.data)
+                .where(kernel.events.c.subject == group)
+                .order_by(kernel.events.c.position)
+            )
+        ).all()
+    assert [e.event_type for e in events] == ["declaration.PayerRegistered", "declaration.PayerUpdated", "declaration.PayerSplit"]
+    assert events[1].data["changed"] == ["bank_account", "bank_name"]
+    assert events[2].data == {"credit_code": group, "successor": entity, "effective_period": "2020-03"}
+
+    bad = payer_body(
+        code(22),
+        region="999999",
+        industry={"section": "C", "division": "01"},
+        work_injury={"risk_class": 1, "floating_grade": "0.5"},
+    )
+    r = await service.client.post("/v1/payers", json=bad, headers=service.token("admin"))
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"region", "industry", "work_injury.floating_grade"} <= fields
+    wrong_check = code(23)[:-1] + ("0" if code(23)[-1] != "0" else "1")
+    r = await service.client.post("/v1/payers", json=payer_body(wrong_check), headers=officer)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "credit_code"

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from declaration.adapters import projections
@@ -226,6 +227,7 @@ def _check(first17: str) -> str:
     return id_check_char(first17)
 
 
+@pytest.mark.replay_from_beginning
 async def test_rebuilding_the_projections_reproduces_their_fingerprint(
     service: Any, payer_body: Any, code: Any, kafka_bootstrap: str
 ) -> None:
@@ -241,9 +243,9 @@ async def test_rebuilding_the_projections_reproduces_their_fingerprint(
             status = await s.scalar(sa.select(declarations.c.status).where(declarations.c.declaration_id == f"{c}-2020-02"))
         return status == "voided"
 
-    await service.wait_for(caught_up)
+    await service.wait_for(caught_up, timeout_s=600)
     ends = await end_offsets(kafka_bootstrap, "declaration.events")  # the topic holds other tests' payers too
-    await service.wait_for(lambda: proofs_caught_up(runtime.sessions, projections.projection().group, ends))
+    await service.wait_for(lambda: proofs_caught_up(runtime.sessions, projections.projection().group, ends), timeout_s=600)
     await runtime.stop()  # a rebuild runs with the consumers stopped
     projection = projections.projection()
     live = await fingerprint(runtime.sessions, projection.tables)

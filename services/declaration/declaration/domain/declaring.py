@@ -12,11 +12,12 @@ from decimal import Decimal
 
 from declaration.domain.events import PayerProfile
 from declaration.domain.issues import Issue
-from refdata.codes import InvalidCode, validate_id_number
+from refdata.codes import validate_id_number
 from refdata.enums import Insurance
+from refdata.errors import RefdataError
 from refdata.money import contribution_fen
 from refdata.periods import FeePeriod
-from refdata.regions import NoParameters, RegionCatalog, RegionParameters
+from refdata.regions import RegionCatalog, RegionParameters
 
 MAX_HEADCOUNT = 1_000_000
 MAX_BASE_FEN = 10**13  # 1,000 亿元: far above any real payer, far below integer overflow anywhere
@@ -79,7 +80,7 @@ def check(payer: PayerProfile, decl: DeclarationInput, *, catalog: RegionCatalog
         )
     try:
         params = catalog.parameters(payer.region, period)
-    except NoParameters:
+    except RefdataError:  # no parameters for the period (or the region is no longer supported)
         issues.append(
             Issue(
                 "fee_period",
@@ -190,7 +191,7 @@ def _check_employees(at: str, line: LineInput, params: RegionParameters) -> list
         where = f"{at}.employees.{j}"
         try:
             validate_id_number(emp.id_number)
-        except InvalidCode as exc:
+        except RefdataError as exc:
             issues.append(Issue(f"{where}.id_number", "id_number.invalid", exc.zh, exc.en))
         if emp.id_number in ids:
             issues.append(Issue(f"{where}.id_number", "id_number.duplicate", "同一人重复申报", "the same person is listed twice"))

@@ -9,6 +9,7 @@ from declaration.domain.events import PayerProfile
 from declaration.domain.issues import Issue
 from refdata.codes import InvalidCode, validate_credit_code
 from refdata.enums import Insurance, UnitType
+from refdata.errors import RefdataError
 from refdata.industries import validate_industry
 from refdata.regions import CLASS_1_FLOATING_GRADES, FLOATING_GRADES, RegionCatalog, UnknownRegion
 
@@ -40,7 +41,7 @@ def check_payer(profile: PayerProfile, *, catalog: RegionCatalog, today: date) -
         issues.append(Issue("region", "region.unknown", exc.zh, exc.en))
     try:
         validate_industry(profile.industry_section, profile.industry_division)
-    except InvalidCode as exc:
+    except RefdataError as exc:
         issues.append(Issue("industry", "industry.invalid", exc.zh, exc.en))
     if not 1 <= profile.work_injury_class <= 8:
         issues.append(Issue("work_injury.risk_class", "risk_class.range", "工伤风险类别应为 1–8", "risk class must be 1…8"))
