@@ -155,15 +155,19 @@ def _check_line(
     else:
         low, high = line.headcount * params.base_floor_fen, line.headcount * params.base_ceiling_fen
         if not low <= line.base_fen <= high:
-            issues.append(
-                Issue(
-                    f"{at}.base_fen",
-                    "base.band",
-                    f"人均缴费基数应在 {params.base_floor_fen / 100:.2f} 至 {params.base_ceiling_fen / 100:.2f} 元之间",
-                    f"average base per employee must lie in {params.base_floor_fen}…{params.base_ceiling_fen} fen",
-                )
-            )
+            issues.append(_band_issue(f"{at}.base_fen", params, per_head=True))
     return issues
+
+
+def _band_issue(field: str, params: RegionParameters, *, per_head: bool) -> Issue:
+    floor, ceiling = params.base_floor_fen, params.base_ceiling_fen
+    zh_what, en_what = ("人均缴费基数", "average base per employee") if per_head else ("缴费基数", "base")
+    return Issue(
+        field,
+        "base.band",
+        f"{zh_what}应在 {floor / 100:.2f} 至 {ceiling / 100:.2f} 元之间（上年度全口径平均工资的 60%–300%）",
+        f"{en_what} must lie in {floor}…{ceiling} fen (60 %–300 % of the average wage)",
+    )
 
 
 def _check_employees(at: str, line: LineInput, params: RegionParameters) -> list[Issue]:
@@ -199,14 +203,7 @@ def _check_employees(at: str, line: LineInput, params: RegionParameters) -> list
         if not emp.name.strip():
             issues.append(Issue(f"{where}.name", "name.empty", "姓名不能为空", "name is required"))
         if not params.base_floor_fen <= emp.base_fen <= params.base_ceiling_fen:
-            issues.append(
-                Issue(
-                    f"{where}.base_fen",
-                    "base.band",
-                    f"缴费基数应在 {params.base_floor_fen / 100:.2f} 至 {params.base_ceiling_fen / 100:.2f} 元之间（上年度全口径平均工资的 60%–300%）",
-                    f"base must lie in {params.base_floor_fen}…{params.base_ceiling_fen} fen (60 %–300 % of the average wage)",
-                )
-            )
+            issues.append(_band_issue(f"{where}.base_fen", params, per_head=False))
     return issues
 
 
