@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tools tests bench conftest.py
 	$(BIN)/ruff format --check libs services tools tests bench conftest.py
-	MYPYPATH=libs:libs/refdata $(BIN)/mypy libs/eventkit libs/refdata/refdata
+	MYPYPATH=libs:libs/refdata $(BIN)/mypy libs/eventkit libs/refdata/refdata services/*/*/domain
 
 contracts: $(STAMP)
 	$(BIN)/python tools/export_contracts.py

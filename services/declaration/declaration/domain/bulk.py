@@ -122,4 +122,4 @@ def _json_row(n: int, obj: Any) -> Row:
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{value!r} is not a non-negative integer")
-    return value
+    return int(value)

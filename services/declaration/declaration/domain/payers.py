@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from declaration.domain.events import PayerProfile
 from declaration.domain.issues import Issue
-from refdata.codes import InvalidCode, validate_credit_code
+from refdata.codes import validate_credit_code
 from refdata.enums import Insurance, UnitType
-from refdata.errors import RefdataError
+from refdata.errors import InvalidCode, RefdataError, UnknownRegion
 from refdata.industries import validate_industry
-from refdata.regions import CLASS_1_FLOATING_GRADES, FLOATING_GRADES, RegionCatalog, UnknownRegion
+from refdata.regions import CLASS_1_FLOATING_GRADES, FLOATING_GRADES, RegionCatalog
 
 
 def check_payer(profile: PayerProfile, *, catalog: RegionCatalog, today: date) -> list[Issue]:
