@@ -10,4 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    return []
+    from relief_calc.api import preview
+
+    return [preview.router]

@@ -1,0 +1,61 @@
+"""试算 Preview for e-tax frontends and service desks: what a payer would owe for a fee period
+under the policies in force (or as known on a given day), explained clause by clause. Records
+nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel
+
+from eventkit.web.auth import Principal, require_roles
+from eventkit.web.problems import FieldError, Problem
+from relief_calc.domain.errors import InvalidRequest
+from relief_calc.domain.preview import PreviewRequest, preview
+
+router = APIRouter(tags=["preview 试算"])
+PREVIEW_ROLES = ("payer", "tax_officer", "hr_officer", "finance_officer", "econ_officer", "policy_admin", "auditor", "admin")
+
+
+class PreviewLineOut(BaseModel):
+    insurance: str
+    relief: str
+    employer_original_fen: int
+    employer_relief_fen: int
+    employer_payable_fen: int
+    individual_fen: int
+    trace: list[dict[str, Any]]
+
+
+class PreviewOut(BaseModel):
+    """For a fee period: lines and totals. For a construction project: relief, months and amounts."""
+
+    status: str
+    fee_period: str | None = None
+    lines: list[PreviewLineOut] | None = None
+    employer_payable_fen: int | None = None
+    employer_relief_fen: int | None = None
+    individual_fen: int | None = None
+    relief: str | None = None
+    months_in_window: int | None = None
+    relief_fen: int | None = None
+    payable_fen: int | None = None
+    trace: list[dict[str, Any]] | None = None
+
+
+@router.post("/v1/liabilities/preview", response_model=PreviewOut, response_model_exclude_none=True)
+async def preview_liability(
+    body: PreviewRequest = Body(...), principal: Principal = Depends(require_roles(*PREVIEW_ROLES))
+) -> dict[str, Any]:
+    """Relief preview (试算) of a declaration or a construction project. A payer may only name its
+    own credit code."""
+    code = body.payer.credit_code
+    if code is not None and principal.roles == frozenset({"payer"}) and principal.payer != code:
+        raise Problem(403, "a payer may only preview its own liabilities (仅限本单位试算)", slug="forbidden-payer")
+    try:
+        return preview(body.model_dump(mode="json", exclude_none=True))
+    except InvalidRequest as exc:
+        raise Problem(
+            422, f"{exc.en} ({exc.zh})", slug="invalid-preview", errors=[FieldError(exc.field, exc.en, exc.zh)]
+        ) from None
