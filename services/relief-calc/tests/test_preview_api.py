@@ -17,9 +17,17 @@ from eventkit.cli import build_app
 from eventkit.web.tokens import generate_keypair, issue_token
 from relief_calc.service import SPEC
 
-EXAMPLES = json.loads(
-    (Path(__file__).resolve().parents[4] / "shared" / "examples" / "relief-preview.json").read_text(encoding="utf-8")
-)
+
+def _examples_file() -> Path:
+    """../shared/examples/relief-preview.json, beside the repository (its clone sits next to shared/)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "examples" / "relief-preview.json"
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("shared/examples/relief-preview.json not found beside the repository")
+
+
+EXAMPLES = json.loads(_examples_file().read_text(encoding="utf-8"))
 
 
 def same_on_given_fields(expected: Any, actual: Any) -> bool:
