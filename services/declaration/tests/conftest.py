@@ -22,6 +22,7 @@ from declaration.service import SPEC
 from declaration.settings import Settings
 from eventkit.crypto import Keyring
 from eventkit.db import make_engine
+from eventkit.kafka import ensure_topics
 from eventkit.migrations import upgrade
 from eventkit.testing.proofs import end_offsets
 from eventkit.web.tokens import generate_keypair, issue_token
@@ -63,6 +64,7 @@ async def start_projections_at_the_end(db: str, bootstrap: str) -> None:
     earlier test's payers. A fresh database would replay all of them before showing this test's
     events, so its projections start at the topic's current end instead (the rebuild test opts
     out and replays everything)."""
+    await ensure_topics(bootstrap, SPEC.definition.topic_specs(12, 1))  # as the service does at start-up
     ends = await end_offsets(bootstrap, "declaration.events")
     engine = make_engine(db)
     try:
