@@ -171,6 +171,14 @@ class Infra:
             finally:
                 await admin.close()
 
+    def our_cpu_s(self) -> float:
+        """CPU seconds used so far by this process (and its children, e.g. the broker we started)
+        and by the PostgreSQL cluster we started (pg_ctl detaches it, so it is not our child)."""
+        pids = [os.getpid()]
+        if self.pg is not None and self.pg.postmaster_pid():
+            pids.append(self.pg.postmaster_pid())
+        return sum(_tree_cpu(pid) for pid in pids)
+
     def infra_rss_mib(self) -> dict[str, float]:
         out: dict[str, float] = {}
         if self.kafka is not None and self.kafka.pid:
@@ -178,6 +186,19 @@ class Infra:
         if self.pg is not None and self.pg.postmaster_pid():
             out["postgres"] = round(_tree_rss(self.pg.postmaster_pid()) / 2**20, 1)
         return out
+
+
+def _tree_cpu(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+    except psutil.Error:
+        return 0.0
 
 
 def _tree_rss(pid: int) -> int:
@@ -232,19 +253,31 @@ def infrastructure(args: argparse.Namespace) -> Iterator[Infra]:
 
 
 # ----------------------------------------------------------------------------- profiling
-class Profiler:
-    """cProfile per phase when --profile DIR is given (the figures of a profiled run are slower)."""
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy (all cores) since boot."""
+    t = psutil.cpu_times()
+    return float(sum(getattr(t, f) for f in ("user", "nice", "system", "irq", "softirq", "steal") if hasattr(t, f)))
 
-    def __init__(self, directory: Path | None, top: int) -> None:
+
+class Profiler:
+    """Per-phase accounting: wall time, this process's CPU, CPU used by processes that are not
+    ours (other work on a shared machine skews the figures), and cProfile when --profile DIR is
+    given (the figures of a profiled run are slower)."""
+
+    def __init__(self, directory: Path | None, top: int, our_cpu: Callable[[], float] | None = None) -> None:
         self.directory = directory
         self.top = top
-        self.cpu: dict[str, float] = {}  # process CPU seconds (all threads) per phase
+        self.our_cpu = our_cpu  # CPU seconds of the bench, its broker and its database so far
+        self.cpu: dict[str, float] = {}  # this process's CPU seconds (all threads) per phase
         self.wall: dict[str, float] = {}
+        self.foreign: dict[str, float] = {}  # cores used by other processes, on average
         if directory:
             directory.mkdir(parents=True, exist_ok=True)
 
     @contextlib.asynccontextmanager
     async def phase(self, name: str) -> AsyncIterator[None]:
+        ours0 = self.our_cpu() if self.our_cpu else 0.0
+        busy0 = _busy_cpu_s()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
             if self.directory is None:
@@ -255,6 +288,9 @@ class Profiler:
         finally:
             self.cpu[name] = time.process_time() - cpu0
             self.wall[name] = time.perf_counter() - wall0
+            if self.our_cpu is not None and self.wall[name] > 0:
+                foreign = (_busy_cpu_s() - busy0) - (self.our_cpu() - ours0)
+                self.foreign[name] = max(0.0, foreign) / self.wall[name]
 
     @contextlib.asynccontextmanager
     async def _profiled(self, name: str) -> AsyncIterator[None]:
@@ -466,7 +502,6 @@ async def kernel_consume(
             subscription=subscription,
             dead_letters=DeadLetters(service="bench", producer=producer),
             max_records=CONSUMER_MAX_RECORDS,
-            commit_to_kafka=False,
         )
         batches: list[int] = []
         process = runner.processor.process
@@ -604,7 +639,7 @@ async def raw_consume(args: argparse.Namespace, infra: Infra, topic: str, prof: 
 
 # ----------------------------------------------------------------------------- the run
 async def run(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
-    prof = Profiler(Path(args.profile) if args.profile else None, args.profile_top)
+    prof = Profiler(Path(args.profile) if args.profile else None, args.profile_top, our_cpu=infra.our_cpu_s)
     n, p = args.events, args.partitions
     topics = {k: f"bench.{k}.{infra.run_id}" for k in ("kernel", "split", "raw")}
     specs = [s for t in topics.values() for s in TopicSpec(t, p).with_dlq()]
@@ -696,6 +731,10 @@ async def run(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
         # CPU time of this process per phase / its wall time: near 1.0 means the Python side (one
         # core, the event loop plus aiosqlite's threads) is the bottleneck, not the servers.
         "bench_process_cpu_share": {k: round(prof.cpu[k] / prof.wall[k], 2) for k in prof.cpu if prof.wall[k] > 0},
+        # Cores' worth of CPU used during each phase by processes that are not the bench, its
+        # broker or its database (with --bootstrap/--pg-url the external servers count here).
+        # Well above 0 means the machine was shared and the phase's figure is pessimistic.
+        "foreign_cpu_cores": {k: round(v, 2) for k, v in prof.foreign.items()},
         "workload": {
             "actual_data_bytes": data_bytes,
             "events_per_append": args.per_append,

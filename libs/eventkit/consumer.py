@@ -1,8 +1,11 @@
 """The consumer runner: a Kafka consumer group feeding a PartitionProcessor.
 
-- Offsets live in the service's database (see processing.py); Kafka's committed offsets are
-  written too, after the database commit, only so that standard tools can show the group's lag.
-- On assignment every partition is positioned at the offset stored in the database.
+- Offsets live in the service's database only (see processing.py). Nothing is committed to
+  Kafka: a committed offset there could position a freshly assigned partition ahead of the
+  database's before our seek lands, and records applied from there would leave a gap behind.
+- On assignment every partition is positioned explicitly at the offset stored in the database
+  (a partition new to the group at its log start, which is then stored as its floor). The
+  processor refuses a batch that starts beyond the stored offset and the runner seeks back.
 - `getmany` batches are applied per partition; a transient fault (database or broker away)
   retries the same records with back-off, forever, and never skips them.
 - `run_until_end` (used by rebuild) reads every partition of the topics without a group, from
@@ -17,13 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from aiokafka.structs import TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eventkit.db import is_transient
 from eventkit.deadletter import DeadLetters
 from eventkit.metrics import CONSUMER_LAG, TRANSIENT_RETRIES
-from eventkit.processing import FROM_BEGINNING, PartitionProcessor, Subscription
+from eventkit.processing import OffsetGap, PartitionProcessor, Subscription
 from eventkit.schema import KernelTables
 
 log = logging.getLogger(__name__)
@@ -41,14 +44,12 @@ class ConsumerRunner:
         subscription: Subscription,
         dead_letters: DeadLetters,
         max_records: int = 1000,
-        commit_to_kafka: bool = True,
         instance_id: str | None = None,
     ) -> None:
         self.service = service
         self.bootstrap = bootstrap
         self.sub = subscription
         self.max_records = max_records
-        self.commit_to_kafka = commit_to_kafka
         # Static group membership (KIP-345): a member that restarts under the same instance id
         # gets its partitions back at once instead of waiting out a rebalance.
         self.instance_id = instance_id
@@ -117,8 +118,15 @@ class ConsumerRunner:
         delay = 0.1
         while True:
             try:
-                next_offset = await self.processor.process(tp, records)
-                break
+                return await self.processor.process(tp, records)
+            except OffsetGap as gap:
+                # Records arrived from beyond the stored offset (a position set before our seek
+                # landed): apply nothing, go back to where the database says we are.
+                log.warning("consumer %s: %s; seeking back to %d", self.sub.group, gap, gap.stored)
+                if consumer is None:
+                    raise
+                consumer.seek(tp, gap.stored)
+                return None
             except Exception as exc:
                 if not is_transient(exc):
                     raise
@@ -128,12 +136,6 @@ class ConsumerRunner:
                     return None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        if consumer is not None and self.commit_to_kafka and next_offset >= 0:
-            try:
-                await consumer.commit({tp: OffsetAndMetadata(next_offset, "")})
-            except Exception as exc:  # informational only: the database holds the real offsets
-                log.debug("kafka offset commit for %s skipped: %s", tp, exc)
-        return next_offset
 
     async def _refresh_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
@@ -152,13 +154,12 @@ class ConsumerRunner:
         return self.assignment_received and all(tp in self.lag for tp in self.assigned)
 
     async def seek_to_stored(self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]) -> None:
-        offsets = await self.processor.stored_offsets(partitions)
+        """Position every partition exactly at its stored offset; a partition the group has never
+        read starts at its log start, which is stored as its floor first."""
+        floors = await consumer.beginning_offsets(list(partitions))
+        offsets = await self.processor.stored_offsets(partitions, floors=floors)
         for tp in partitions:
-            offset = offsets.get(tp, FROM_BEGINNING)
-            if offset == FROM_BEGINNING:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, offset)
+            consumer.seek(tp, offsets[tp])
 
     # ---- rebuild: read to the end without a group ------------------------------------------
     async def run_until_end(self, progress: Progress | None = None, on_total: Progress | None = None) -> tuple[int, int]:

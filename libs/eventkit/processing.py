@@ -18,7 +18,7 @@ per record, so only the poison record is dead-lettered and the rest apply.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,17 @@ class Subscription:
     registry: EventRegistry
 
 
+class OffsetGap(Exception):
+    """A batch starts beyond the partition's stored next offset: nothing was applied; the
+    consumer must seek back to `stored`."""
+
+    def __init__(self, tp: TopicPartition, stored: int, first: int) -> None:
+        super().__init__(f"{tp.topic}[{tp.partition}]: batch starts at {first}, stored offset is {stored}")
+        self.tp = tp
+        self.stored = stored
+        self.first = first
+
+
 class _Poison(Exception):
     def __init__(self, index: int, exc: BaseException) -> None:
         super().__init__(str(exc))
@@ -75,11 +86,26 @@ class PartitionProcessor:
         self.sub = subscription
         self.dead_letters = dead_letters
 
-    async def stored_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        """Create missing offset rows (from the beginning) and return every partition's next offset."""
+    async def stored_offsets(
+        self, partitions: Sequence[TopicPartition], *, floors: Mapping[TopicPartition, int] | None = None
+    ) -> dict[TopicPartition, int]:
+        """Every partition's next offset. A partition the group has never read starts at its floor
+        (the log start offset), which is stored so that the gap check below has a reference."""
         t = self.tables.consumer_offsets
+        floors = floors or {}
         async with self.sessions() as session, session.begin():
             await self._ensure_offset_rows(session, partitions)
+            for tp, floor in floors.items():
+                await session.execute(
+                    sa.update(t)
+                    .where(
+                        t.c.consumer_group == self.sub.group,
+                        t.c.topic == tp.topic,
+                        t.c.partition == tp.partition,
+                        t.c.next_offset == FROM_BEGINNING,
+                    )
+                    .values(next_offset=floor, updated_at=datetime.now(UTC))
+                )
             rows = (
                 await session.execute(
                     sa.select(t.c.topic, t.c.partition, t.c.next_offset).where(t.c.consumer_group == self.sub.group)
@@ -133,6 +159,10 @@ class PartitionProcessor:
             todo = [r for r in records if r.offset >= stored]
             if not todo:
                 return int(stored)
+            if stored != FROM_BEGINNING and todo[0].offset > stored:
+                # Applying these would skip offsets stored..first-1 for good. This happens when a
+                # position was set before our seek to the stored offset took effect.
+                raise OffsetGap(tp, int(stored), int(todo[0].offset))
             decoded: list[tuple[Any, Message | None, BaseException | None]] = [self._decode(r) for r in todo]
             seen = await self._already_applied(session, [m.event_id for _, m, _ in decoded if m is not None])
             dead: list[tuple[Any, BaseException]] = []

@@ -48,7 +48,6 @@ async def rebuild(
                 tables=runtime.definition.kernel,
                 subscription=projection.subscription(),
                 dead_letters=dead,
-                commit_to_kafka=False,
             )
             started = time.perf_counter()
             with Progress(

@@ -249,10 +249,27 @@ async def test_rebuilding_the_projections_reproduces_their_fingerprint(
     await runtime.stop()  # a rebuild runs with the consumers stopped
     projection = projections.projection()
     live = await fingerprint(runtime.sessions, projection.tables)
+    live_rows = await _dump(runtime.sessions, projection.tables)
     await reset(runtime.sessions, runtime.definition.kernel, projection)
     async with runtime.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(payers)) == 0
     from eventkit.rebuild import rebuild
 
     results = await rebuild(runtime, [projection], show_progress=False)
-    assert results[0].fingerprint == live
+    if results[0].fingerprint != live:  # say which rows differ before failing
+        rebuilt_rows = await _dump(runtime.sessions, projection.tables)
+        only_live, only_rebuilt = sorted(live_rows - rebuilt_rows)[:5], sorted(rebuilt_rows - live_rows)[:5]
+        raise AssertionError(
+            f"rebuild differs: {len(live_rows)} live rows, {len(rebuilt_rows)} rebuilt; live only {only_live}; rebuilt only {only_rebuilt}"
+        )
+
+
+async def _dump(sessions: Any, tables: Any) -> set[str]:
+    from eventkit.projection import canonical_row
+
+    out = set()
+    async with sessions() as s:
+        for table in tables:
+            for row in (await s.execute(sa.select(table))).all():
+                out.add(table.name + ":" + canonical_row(row._mapping).decode())
+    return out
