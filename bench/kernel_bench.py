@@ -253,6 +253,20 @@ def infrastructure(args: argparse.Namespace) -> Iterator[Infra]:
 
 
 # ----------------------------------------------------------------------------- profiling
+def cpu_calibration_ms() -> float:
+    """Best of 5 runs of a fixed pure-Python workload (JSON round trips of a 1 KiB dict): a
+    yardstick of how fast this machine ran Python around the run. On a shared VM it moves by tens
+    of per cent; compare runs only when it is similar."""
+    data = {"account": account_name(1), "amount_fen": 999, "memo": "m" * 980}
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(10_000):
+            json.loads(json.dumps(data, sort_keys=True))
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
+
+
 def _busy_cpu_s() -> float:
     """CPU seconds the whole machine spent busy (all cores) since boot."""
     t = psutil.cpu_times()
@@ -753,6 +767,7 @@ async def run(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
             "mem_gib": round(psutil.virtual_memory().total / 2**30, 1),
             # 1-minute load average before the bench started its servers: other work on the box.
             "loadavg_before": args.loadavg_before,
+            "cpu_calibration_ms": {"before": args.calibration_before, "after": cpu_calibration_ms()},
         },
     }
 
@@ -817,6 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     args = parse(argv)
     args.loadavg_before = round(os.getloadavg()[0], 2)
+    args.calibration_before = cpu_calibration_ms()
     # Outside the event loop (starting and stopping the servers) a signal raises KeyboardInterrupt.
     # SIGINT is set explicitly: a shell starts background jobs with it ignored.
     signal.signal(signal.SIGINT, _interrupt)
