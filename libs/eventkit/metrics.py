@@ -15,6 +15,11 @@ EVENTS_CONSUMED = Counter("eventkit_events_consumed_total", "Events applied by a
 EVENTS_DUPLICATE = Counter(
     "eventkit_events_duplicate_total", "Events dropped as already applied (by event id)", ["service", "group", "topic"]
 )
+EVENTS_IGNORED = Counter(
+    "eventkit_events_ignored_total",
+    "Events of other services a group does not need, skipped (Subscription.ignore)",
+    ["service", "group", "topic"],
+)
 EVENTS_DEAD_LETTERED = Counter(
     "eventkit_events_dead_lettered_total", "Events sent to a dead-letter topic", ["service", "group", "topic", "reason"]
 )

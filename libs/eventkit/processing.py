@@ -34,8 +34,8 @@ from eventkit.db import is_transient
 from eventkit.deadletter import DeadLetters
 from eventkit.envelope import Envelope
 from eventkit.errors import MalformedEvent, UnknownEventType
-from eventkit.events import EventRegistry, Message
-from eventkit.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE
+from eventkit.events import EventRegistry, Message, parse_type
+from eventkit.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE, EVENTS_IGNORED
 from eventkit.schema import KernelTables
 
 Handler = Callable[[AsyncSession, Message], Awaitable[None]]
@@ -50,6 +50,18 @@ class Subscription:
     topics: tuple[str, ...]
     handler: Handler
     registry: EventRegistry
+    # Tolerant reader: name prefixes (e.g. "declaration.") of other services' events this group
+    # does not need. An event under such a prefix whose name the registry does not know is
+    # skipped (counted, offset advanced); a known name at an unknown version is still
+    # dead-lettered, and so is any unknown name outside these prefixes.
+    ignore: tuple[str, ...] = ()
+
+    def ignores(self, ce_type: str) -> bool:
+        try:
+            name, _version = parse_type(ce_type)
+        except UnknownEventType:
+            return False
+        return name not in self.registry and name.startswith(self.ignore)
 
 
 class OffsetGap(Exception):
@@ -169,7 +181,9 @@ class PartitionProcessor:
             processed_rows = []
             for index, (record, msg, error) in enumerate(decoded):
                 if msg is None:
-                    assert error is not None
+                    if error is None:  # a type this group ignores
+                        EVENTS_IGNORED.labels(self.service, self.sub.group, tp.topic).inc()
+                        continue
                     dead.append((record, error))
                     continue
                 if msg.event_id in seen:
@@ -207,7 +221,11 @@ class PartitionProcessor:
             env = Envelope.from_kafka(record.headers, record.value)
             msg = self.sub.registry.decode(env, topic=record.topic, partition=record.partition, offset=record.offset)
             return record, msg, None
-        except (MalformedEvent, UnknownEventType) as exc:
+        except UnknownEventType as exc:
+            if self.sub.ignore and self.sub.ignores(env.type):
+                return record, None, None
+            return record, None, exc
+        except MalformedEvent as exc:
             return record, None, exc
 
     async def _apply(self, session: AsyncSession, msg: Message, index: int, careful: bool) -> BaseException | None:

@@ -114,3 +114,72 @@ async def test_poison_events_are_dead_lettered_and_the_consumer_carries_on(
     after = {r: _dead_lettered("proof-e", r) for r in before}
     assert {r: after[r] - before[r] for r in before} == {"malformed": 2.0, "unknown_type": 1.0, "handler_error": 1.0}
     await engine.dispose()
+
+
+async def test_a_tolerant_reader_skips_other_services_events_it_does_not_need(
+    kafka_bootstrap: str, new_pg_database: Callable[[str], str]
+) -> None:
+    """`Subscription.ignore`: events of another service whose names this reader does not know are
+    skipped without a dead letter; an unknown name outside the ignored prefixes, and a newer
+    version of a name it knows, are still dead-lettered."""
+    topic = f"proof-e-ignore-{int(time.time() * 1000)}"
+    await ensure_topics(kafka_bootstrap, TopicSpec(topic, 1).with_dlq())
+    first = _deposit("acct-9", 100, version=1)
+    other = new_envelope(ledger.Withdrawn(amount_fen=1), source="/other", subject="payer-1")
+    other = Envelope(**{**other.__dict__, "type": "relief.other.SomethingElse.v1"})
+    unknown = Envelope(**{**other.__dict__, "id": "unknown-1", "type": "relief.ledger.Teleported.v1"})
+    newer = Envelope(**{**first.__dict__, "id": "newer-1", "type": "relief.ledger.Deposited.v9"})
+    last = _deposit("acct-9", 20, version=2)
+    await produce(kafka_bootstrap, topic, [first, other, unknown, newer, last])
+
+    sub = Subscription(
+        group="proof-e-ignore", topics=(topic,), handler=ledger.apply, registry=ledger.registry, ignore=("other.",)
+    )
+    assert sub.ignores("relief.other.SomethingElse.v1")
+    assert not sub.ignores("relief.ledger.Teleported.v1") and not sub.ignores("relief.ledger.Deposited.v9")
+    db = new_pg_database("ignore")
+    engine = make_engine(db)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    producer = make_producer(kafka_bootstrap, client_id="proof-e-ignore")
+    await producer.start()
+    runner = ConsumerRunner(
+        service="proof",
+        bootstrap=kafka_bootstrap,
+        sessions=sessions,
+        tables=ledger.kernel,
+        subscription=sub,
+        dead_letters=DeadLetters(service="proof", producer=producer),
+    )
+    ignored_before = (
+        REGISTRY.get_sample_value(
+            "eventkit_events_ignored_total", {"service": "proof", "group": "proof-e-ignore", "topic": topic}
+        )
+        or 0.0
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    ends = await end_offsets(kafka_bootstrap, topic)
+    try:
+        for _ in range(120):
+            if await caught_up(sessions, "proof-e-ignore", ends):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+    async with sessions() as s:
+        row = (await s.execute(sa.select(ledger.balances))).one()
+    assert (row.balance_fen, row.events) == (120, 2)
+    dead = await read_topic(kafka_bootstrap, dlq_topic(topic), expect_distinct=2, timeout_s=30)
+    assert sorted(bytes(dict(r.headers)["ce_type"]).decode() for r in dead) == [
+        "relief.ledger.Deposited.v9",
+        "relief.ledger.Teleported.v1",
+    ]
+    ignored = REGISTRY.get_sample_value(
+        "eventkit_events_ignored_total", {"service": "proof", "group": "proof-e-ignore", "topic": topic}
+    )
+    assert ignored == ignored_before + 1
+    await engine.dispose()
