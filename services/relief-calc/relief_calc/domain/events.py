@@ -1,10 +1,13 @@
-"""The events the relief-calc service writes and reads, with their schema versions.
+"""The events the relief-calc service writes, with their schema versions.
 
-Every event class is registered here; the consumer dead-letters any type not registered.
+Every event class is registered here. Events of other services that relief-calc reads are
+decoded by its own tolerant reader models (relief_calc.adapters.readers), never by this registry.
 """
 
 from __future__ import annotations
 
 from eventkit.events import EventRegistry
+from relief_calc.domain.liability_events import LIABILITY_EVENTS
+from relief_calc.domain.policy_events import PolicyPublished
 
-registry = EventRegistry()
+registry = EventRegistry(*LIABILITY_EVENTS, PolicyPublished)
