@@ -7,7 +7,7 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-from relief_calc.adapters import topics
+from relief_calc.adapters import deferrals, topics
 from relief_calc.adapters.tables import metadata
 from relief_calc.api import routers
 from relief_calc.domain.events import registry
@@ -20,7 +20,7 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.RELIEF_TOPIC, registry),),
+    projections=(stream_index(metadata, topics.RELIEF_TOPIC, registry), deferrals.projection()),
 )
 
 SPEC = ServiceSpec(

@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from relief_calc.api import preview
+    from relief_calc.api import deferrals, preview
 
-    return [preview.router]
+    return [preview.router, deferrals.router]

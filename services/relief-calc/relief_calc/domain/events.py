@@ -7,7 +7,8 @@ decoded by its own tolerant reader models (relief_calc.adapters.readers), never 
 from __future__ import annotations
 
 from eventkit.events import EventRegistry
+from relief_calc.domain.deferral_events import DEFERRAL_EVENTS
 from relief_calc.domain.liability_events import LIABILITY_EVENTS
 from relief_calc.domain.policy_events import PolicyPublished
 
-registry = EventRegistry(*LIABILITY_EVENTS, PolicyPublished)
+registry = EventRegistry(*LIABILITY_EVENTS, PolicyPublished, *DEFERRAL_EVENTS)
