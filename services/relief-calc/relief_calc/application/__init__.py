@@ -1,0 +1,1 @@
+"""Use cases of the relief-calc service: commands and background workers."""
