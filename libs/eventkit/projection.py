@@ -32,13 +32,16 @@ class Projection:
     tables: tuple[sa.Table, ...]
     handler: Handler
     registry: EventRegistry
+    ignore: tuple[str, ...] = ()  # other services' event name prefixes it tolerates (Subscription.ignore)
 
     @property
     def group(self) -> str:
         return f"projection.{self.name}"
 
     def subscription(self) -> Subscription:
-        return Subscription(group=self.group, topics=self.topics, handler=self.handler, registry=self.registry)
+        return Subscription(
+            group=self.group, topics=self.topics, handler=self.handler, registry=self.registry, ignore=self.ignore
+        )
 
 
 async def reset(sessions: async_sessionmaker[AsyncSession], kernel: KernelTables, projection: Projection) -> None:

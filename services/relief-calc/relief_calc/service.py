@@ -7,11 +7,12 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-from relief_calc.adapters import deferrals, topics
+from relief_calc.adapters import deferrals, inputs, liabilities, topics
 from relief_calc.adapters.tables import metadata
 from relief_calc.api import routers
 from relief_calc.domain.events import registry
 from relief_calc.settings import Settings
+from relief_calc.workers import background
 
 DEFINITION = ServiceDefinition(
     name="relief-calc",
@@ -20,7 +21,12 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.RELIEF_TOPIC, registry), deferrals.projection()),
+    projections=(
+        stream_index(metadata, topics.RELIEF_TOPIC, registry),
+        inputs.projection(),
+        liabilities.projection(),
+        deferrals.projection(),
+    ),
 )
 
 SPEC = ServiceSpec(
@@ -28,4 +34,5 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).parent / "migrations",
     routers=routers,
+    lifespan_hooks=(background,),
 )

@@ -11,3 +11,8 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RELIEF_CALC_", extra="ignore")
 
     service_name: str = "relief-calc"
+    # The policy files published at start-up (idempotent by content hash); None: the files shipped
+    # with the service (services/relief-calc/policies). Empty string: publish nothing at start-up.
+    policy_dir: str | None = None
+    assessor_enabled: bool = True
+    assessor_batch: int = 100

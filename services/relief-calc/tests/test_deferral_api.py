@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,10 @@ import sqlalchemy as sa
 
 from eventkit.cli import build_app
 from eventkit.contracts import validate_envelope
-from eventkit.db import make_engine
 from eventkit.envelope import Envelope
-from eventkit.kafka import ensure_topics
 from eventkit.migrations import upgrade
-from eventkit.testing.proofs import end_offsets, read_topic
+from eventkit.testing.offsets import start_groups_at_end
+from eventkit.testing.proofs import read_topic
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 from relief_calc.adapters.deferrals import approved_deferrals
@@ -56,33 +54,13 @@ class Svc:
         return await self.client.post(path, json=body, headers={**headers, **extra})
 
 
-async def start_projections_at_the_end(db: str, bootstrap: str) -> None:
-    """relief.events is shared by the whole run; this database's projections start at its end."""
-    await ensure_topics(bootstrap, SPEC.definition.topic_specs(12, 1))
-    ends = await end_offsets(bootstrap, TOPIC)
-    engine = make_engine(db)
-    try:
-        async with engine.begin() as conn:
-            for projection in SPEC.definition.projections:
-                for partition, offset in ends.items():
-                    await conn.execute(
-                        sa.insert(kernel.consumer_offsets).values(
-                            consumer_group=projection.group,
-                            topic=TOPIC,
-                            partition=partition,
-                            next_offset=offset,
-                            updated_at=datetime.now(UTC),
-                        )
-                    )
-    finally:
-        await engine.dispose()
-
-
 @pytest_asyncio.fixture
 async def svc(new_pg_database: Callable[[str], str], kafka_bootstrap: str) -> AsyncIterator[Svc]:
     db = new_pg_database("reliefcalc")
     await asyncio.to_thread(upgrade, db, SPEC.migrations_dir)
-    await start_projections_at_the_end(db, kafka_bootstrap)
+    # The shared broker keeps earlier tests' events: every consumer group starts at the topics' end.
+    groups = [sub.group for sub in SPEC.definition.subscriptions()]
+    await start_groups_at_end(db, kafka_bootstrap, kernel, groups, SPEC.definition.topic_specs(12, 1))
     private, public = generate_keypair()
     settings = SPEC.settings_cls(database_url=db, kafka_bootstrap_servers=kafka_bootstrap, auth_jwt_public_key=public)
     app = build_app(SPEC, settings)

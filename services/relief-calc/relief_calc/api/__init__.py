@@ -1,4 +1,4 @@
-"""The relief-calc service's REST API (routers are added by the features that need them)."""
+"""The relief-calc service's REST API."""
 
 from __future__ import annotations
 
@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from relief_calc.api import deferrals, preview
+    from relief_calc.api import deferrals, liabilities, policies, preview
 
-    return [preview.router, deferrals.router]
+    return [preview.router, liabilities.router, policies.router, deferrals.router]

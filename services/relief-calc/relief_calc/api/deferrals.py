@@ -323,12 +323,15 @@ async def withdraw(
 async def deferral_terms(
     region: Annotated[RegionCode, Query()],
     fee_period: Annotated[PeriodText, Query()],
+    request: Request,
     principal: Principal = Depends(require_roles(*READERS, "policy_admin")),
     deps: DeferralDeps = Depends(get_deps),
 ) -> TermsOut:
     """The deferral terms in force now for a region and fee period: insurances, months, latest
     period, hardship criteria and both review flows with the roles that act."""
-    resolved = terms(deps.policies(), region, FeePeriod.parse(fee_period), deps.clock())
+    async with request.app.state.sessions() as session:
+        policies = await deps.policies(session)
+    resolved = terms(policies, region, FeePeriod.parse(fee_period), deps.clock())
     if resolved is None:
         raise Problem(
             404, f"no deferral policy covers {fee_period} in {region} (无适用的缓缴政策)", slug="deferral-terms-not-found"

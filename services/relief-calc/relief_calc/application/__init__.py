@@ -1,1 +1,1 @@
-"""Use cases of the relief-calc service: commands that load, decide and append."""
+"""Use cases of the relief-calc service: commands and background workers."""

@@ -4,13 +4,13 @@ with the expected version, so the decision, its events, their outbox rows and th
 response commit together; a concurrent writer gets a conflict, never a lost update.
 
 The policies come through :attr:`DeferralDeps.policies`, one callable (today the shipped files,
-:func:`shipped_policies`; later the policies read from policy.events).
+:func:`shipped_policies`; later the policies read from policy.events), given the session.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -41,9 +41,14 @@ from relief_calc.domain.policies import PolicySet, default_policy_dir, load_poli
 
 
 @lru_cache(maxsize=1)
-def shipped_policies() -> PolicySet:
-    """The policies shipped in services/relief-calc/policies (the one place to swap for the log's)."""
+def _shipped() -> PolicySet:
     return load_policies(default_policy_dir())
+
+
+async def shipped_policies(_session: AsyncSession) -> PolicySet:
+    """The policies shipped in services/relief-calc/policies. The one seam to swap for the policies
+    read from policy.events (e.g. ``PolicyCache().current(session)``): same signature."""
+    return _shipped()
 
 
 def _now() -> datetime:
@@ -53,7 +58,7 @@ def _now() -> datetime:
 @dataclass(frozen=True)
 class DeferralDeps:
     store: EventStore
-    policies: Callable[[], PolicySet] = shipped_policies
+    policies: Callable[[AsyncSession], Awaitable[PolicySet]] = shipped_policies
     catalog: RegionCatalog | None = None
     clock: Callable[[], datetime] = _now
 
@@ -113,7 +118,7 @@ async def apply(session: AsyncSession, deps: DeferralDeps, actor: Actor, inp: Ap
     except RefdataError as exc:
         raise InvalidDeferral([Issue("region", "deferral.region", exc.zh, exc.en)]) from None
     application_id = str(uuid.uuid4())
-    events = rules.apply(DeferralState(), application_id, inp, actor, deps.policies(), deps.clock())
+    events = rules.apply(DeferralState(), application_id, inp, actor, await deps.policies(session), deps.clock())
     applied = events[0]
     assert isinstance(applied, DeferralApplied)
     others = await applications_of(session, deps, inp.credit_code)
@@ -167,7 +172,7 @@ async def decide(
         approve,
         opinion,
         deps.clock(),
-        policies=deps.policies(),
+        policies=await deps.policies(session),
         due_day=deps.due_day,
         first_period=first_period,
         last_period=last_period,

@@ -1,0 +1,220 @@
+"""End to end, as users drive it: a payer declares through the declaration service; relief-calc
+assesses from the log and answers over REST; a policy admin then publishes a policy that reaches
+back (人社部发〔2020〕49号, published at the end of June 2020) and the payer-periods it touches are
+reassessed with their deltas; a size classification arriving later turns the provisional
+assessment final. Both services run as real processes on PostgreSQL, with a real Kafka broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.ports import free_port
+from eventkit.crypto import Keyring
+from eventkit.events import new_envelope
+from eventkit.kafka import TopicSpec
+from eventkit.testing.offsets import start_groups_at_end
+from eventkit.testing.proofs import produce
+from eventkit.testing.server import ServiceProcess
+from eventkit.web.tokens import generate_keypair, issue_token
+from refdata.codes import make_credit_code
+from relief_calc.adapters.tables import kernel as rc_kernel
+from relief_calc.domain.policies import default_policy_dir
+from relief_calc.service import DEFINITION as RC
+
+SIZE_ASSIGNED = "relief.classification.EnterpriseSizeAssigned.v1"
+
+
+def call(method: str, url: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    hdrs = {"Authorization": f"Bearer {token}", **({"Content-Type": "application/json"} if data else {}), **headers}
+    request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def eventually(probe: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not reached in {timeout_s}s: {what}"
+        time.sleep(0.3)
+
+
+async def _create_db(server_url: str, name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return "postgresql+asyncpg://" + server_url.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    run = uuid.uuid4().hex[:8]
+    decl_db = asyncio.run(_create_db(pg_server_url, f"e2e_decl_{run}"))
+    rc_db = asyncio.run(_create_db(pg_server_url, f"e2e_rc_{run}"))
+    private, public = generate_keypair()
+    (tmp_path / "jwt.pem").write_text(public)
+    Keyring.write_new(tmp_path / "data.key")
+    policies = tmp_path / "policies"  # the shipped policies, except 49号: it is published later
+    shutil.copytree(default_policy_dir(), policies)
+    (policies / "mohrss-2020-49.yaml").unlink()
+    common = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "AUTH_JWT_PUBLIC_KEY_FILE": str(tmp_path / "jwt.pem")}
+    decl = ServiceProcess(
+        "declaration",
+        {**common, "DECLARATION_DATABASE_URL": decl_db, "DECLARATION_DATA_KEY_FILE": str(tmp_path / "data.key")},
+        free_port(),
+        tmp_path / "declaration.log",
+    )
+    rc = ServiceProcess(
+        "relief-calc",
+        {**common, "RELIEF_CALC_DATABASE_URL": rc_db, "RELIEF_CALC_POLICY_DIR": str(policies)},
+        free_port(),
+        tmp_path / "relief-calc.log",
+    )
+    decl.run("migrate")
+    rc.run("migrate")
+    # The shared broker holds earlier tests' declarations and policies: read only this test's.
+    inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events")] + [TopicSpec("policy.events", 1)]
+    groups = [p.group for p in RC.projections]
+    asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, groups, inputs))
+    decl.start()
+    rc.start()
+    try:
+        yield {"decl": decl, "rc": rc, "private": private, "run": run, "bootstrap": kafka_bootstrap}
+    finally:
+        rc.stop()
+        decl.stop()
+
+
+def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[str, Any]) -> None:
+    decl, rc, private = services["decl"], services["rc"], services["private"]
+    admin = issue_token(private, "tax-bureau", ["admin"], ttl_s=3600)
+    code = make_credit_code(f"91320600MA{int(services['run'], 16) % 10**4:04d}E2E")
+    other = make_credit_code("91320600MA0000999")
+    payer_token = issue_token(private, "payer-user", ["payer"], payer=code, ttl_s=3600)
+    policy_admin = issue_token(private, "policy-admin", ["policy_admin"], ttl_s=3600)
+    payer = {
+        "credit_code": code,
+        "name": "南通某某机械有限公司",
+        "unit_type": "enterprise",
+        "region": "320600",
+        "industry": {"section": "C", "division": "34"},
+        "work_injury": {"risk_class": 2},
+        "enrollments": [{"insurance": "pension", "since": "2015-01-01"}],
+    }
+    assert call("POST", decl.url + "/v1/payers", admin, payer)[0] == 201
+    for period in ("2020-03", "2020-05"):
+        body = {"fee_period": period, "lines": [{"insurance": "pension", "headcount": 10, "base_fen": 5_000_000}]}
+        status, out = call("POST", f"{decl.url}/v1/payers/{code}/declarations", payer_token, body)
+        assert status == 201, out
+
+    def liability(period: str, version: int) -> Any:
+        status, out = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/{period}", payer_token)
+        return out if status == 200 and out["version"] >= version else None
+
+    # Size not known yet: assessed as large, provisionally. Under 11号 alone, large enterprises are
+    # halved for 2020-02 … 04 only: March halved, May not relieved.
+    march = eventually(lambda: liability("2020-03", 1), "March assessed")["liability"]
+    may = eventually(lambda: liability("2020-05", 1), "May assessed")["liability"]
+    assert (march["status"], march["size_used"]) == ("provisional", "large")
+    assert [
+        (x["relief"], x["employer_original_fen"], x["employer_payable_fen"], x["individual_fen"]) for x in march["lines"]
+    ] == [("halved", 800_000, 400_000, 400_000)]
+    assert march["lines"][0]["basis"]["policy"] == "mohrss-2020-11"
+    assert [(x["relief"], x["employer_payable_fen"]) for x in may["lines"]] == [("none", 800_000)]
+    assert may["inputs"]["declaration_revision"] == 1 and may["inputs"]["size"] is None
+
+    # A payer reads only its own liabilities.
+    assert call("GET", f"{rc.url}/v1/payers/{other}/liabilities/2020-05", payer_token)[0] == 403
+    assert call("POST", rc.url + "/v1/policies", payer_token, {})[0] == 403
+
+    # 49号 published at the end of June reaches back: May becomes halved, with the delta.
+    document = yaml.safe_load((default_policy_dir() / "mohrss-2020-49.yaml").read_text(encoding="utf-8"))
+    document = json.loads(json.dumps(document, default=str))  # dates as ISO strings, as a client sends them
+    status, published = call("POST", rc.url + "/v1/policies", policy_admin, document, **{"Idempotency-Key": "pub-49"})
+    assert status == 201 and published["appended"], published
+    again = call("POST", rc.url + "/v1/policies", policy_admin, document, **{"Idempotency-Key": "pub-49-bis"})
+    assert again[0] == 200 and again[1]["appended"] is False  # the same content: nothing new
+
+    reassessed = eventually(lambda: liability("2020-05", 2), "May reassessed")
+    last = reassessed["history"][-1]
+    assert (last["event"], last["reasons"], last["employer_payable_delta_fen"]) == ("LiabilityReassessed", ["policies"], -400_000)
+    assert [(x["relief"], x["employer_payable_fen"], x["individual_fen"]) for x in reassessed["liability"]["lines"]] == [
+        ("halved", 400_000, 400_000)
+    ]
+    assert {p["id"] for p in reassessed["liability"]["inputs"]["policies"]} >= {"mohrss-2020-11", "mohrss-2020-49"}
+    job = eventually(
+        lambda: (r := call("GET", f"{rc.url}/v1/reassessments/{published['reassessment_job']}", admin))[0] == 200
+        and r[1]["done"]
+        and r[1],
+        "reassessment job done",
+    )
+    assert job["total"] >= 2  # both declared periods lie in the window 49号 may touch
+
+    # What was assessed with what was known then: before the publication, May was not relieved.
+    before = reassessed["history"][0]["at"]
+    status, then = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05?as_known_at={before.replace('+', '%2B')}", admin)
+    assert status == 200 and then["version"] == 1 and then["liability"]["lines"][0]["relief"] == "none"
+
+    # The province classifies the payer as small for 2020: exempt, final, for both periods.
+    assigned = _size_assigned(code, "small", "2020-01", "2020-12")
+    asyncio.run(produce(services["bootstrap"], "classification.events", [assigned]))
+    for period, version in (("2020-03", 3), ("2020-05", 3)):  # v2 of March: 49号 joined its inputs (no delta)
+        out = eventually(lambda p=period, v=version: liability(p, v), f"{period} reassessed for the size")
+        li = out["liability"]
+        assert (li["status"], li["size_used"], li["inputs"]["size"], li["inputs"]["size_source"]) == (
+            "final",
+            "small",
+            "small",
+            "assigned",
+        )
+        assert [(x["relief"], x["employer_payable_fen"], x["individual_fen"]) for x in li["lines"]] == [("exempt", 0, 400_000)]
+        assert out["history"][-1]["reasons"] == ["size"]
+
+    def listing() -> Any:
+        status, out = call("GET", f"{rc.url}/v1/payers/{code}/liabilities", payer_token)
+        items = out["items"] if status == 200 else []
+        return items if items and all(i["status"] == "final" for i in items) else None
+
+    items = eventually(listing, "the read model caught up")
+    assert [(i["fee_period"], i["status"], i["employer_payable_fen"]) for i in items] == [
+        ("2020-03", "final", 0),
+        ("2020-05", "final", 0),
+    ]
+
+
+def _size_assigned(code: str, size: str, first: str, last: str) -> Any:
+    """The event the classification service emits (its contract: contracts/events/)."""
+    from classification.domain.events import EnterpriseSizeAssigned, PeriodRange
+
+    event = EnterpriseSizeAssigned(
+        credit_code=code,
+        size=size,
+        statistical_year=2019,
+        periods=PeriodRange(first=first, last=last),
+        source_version="js-2020-01",
+        import_id="import-e2e",
+    )
+    return new_envelope(event, source="/relief/classification", subject=code, stream_id=f"size-{code}", stream_version=1)
