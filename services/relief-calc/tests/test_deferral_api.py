@@ -19,11 +19,13 @@ from eventkit.cli import build_app
 from eventkit.contracts import validate_envelope
 from eventkit.envelope import Envelope
 from eventkit.migrations import upgrade
+from eventkit.rebuild import rebuild
+from eventkit.runtime import ServiceRuntime
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import read_topic
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
-from relief_calc.adapters.deferrals import approved_deferrals
+from relief_calc.adapters.deferrals import approved_deferrals, deferrals, projection
 from relief_calc.adapters.tables import kernel
 from relief_calc.service import SPEC
 
@@ -42,6 +44,7 @@ class Svc:
     client: httpx.AsyncClient
     app: Any
     key: str
+    db: str
 
     def as_(self, *roles: str, sub: str = "tester", payer: str | None = None, region: str | None = None) -> dict[str, str]:
         return {"Authorization": "Bearer " + issue_token(self.key, sub, list(roles), payer=payer, region=region)}
@@ -66,7 +69,7 @@ async def svc(new_pg_database: Callable[[str], str], kafka_bootstrap: str) -> As
     app = build_app(SPEC, settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://relief-calc") as client:
-            yield Svc(client, app, private)
+            yield Svc(client, app, private, db)
 
 
 def application(credit_code: str, **over: Any) -> dict[str, Any]:
@@ -277,3 +280,41 @@ async def test_invalid_requests_name_the_field_in_chinese_and_english(svc: Svc) 
     assert (await svc.client.get("/v1/deferrals/00000000-0000-4000-8000-000000000000", headers=payer)).status_code == 404
     terms = await svc.client.get("/v1/deferral-terms?region=510400&fee_period=2020-05", headers=svc.as_("policy_admin"))
     assert terms.status_code == 200 and terms.json()["latest_period"] == "2020-12" and terms.json()["max_months"] == 6
+
+
+async def _rows(sessions: Any, credit_code: str) -> list[dict[str, Any]]:
+    async with sessions() as session:
+        result = await session.execute(
+            sa.select(deferrals).where(deferrals.c.credit_code == credit_code).order_by(deferrals.c.application_id)
+        )
+        return [dict(r._mapping) for r in result]
+
+
+async def test_the_read_model_rebuilt_from_the_log_has_the_same_rows(
+    svc: Svc, kafka_bootstrap: str, new_pg_database: Callable[[str], str]
+) -> None:
+    c = code(8)
+    approved = (await apply(svc, c))["application_id"]
+    for role in ("finance_officer", "tax_officer", "econ_officer"):
+        assert (await opinion(svc, approved, role)).status_code == 200
+    assert (await decide(svc, approved)).status_code == 200
+    failed = (await apply(svc, c, review_level="city", first_period="2020-09", last_period="2020-10"))["application_id"]
+    r = await svc.post(
+        f"/v1/deferrals/{failed}/first-review", {"outcome": "failed", "opinion": "材料不全"}, svc.as_("hr_officer")
+    )
+    assert r.status_code == 200
+    await records_of(kafka_bootstrap, c, 8)
+
+    async def settled() -> list[dict[str, Any]] | None:
+        rows = await _rows(svc.app.state.sessions, c)
+        return rows if sorted(row["version"] for row in rows) == [3, 5] else None  # both streams fully projected
+
+    live = await eventually(settled)
+    fresh = new_pg_database("reliefcalc_rebuild")
+    await asyncio.to_thread(upgrade, fresh, SPEC.migrations_dir)
+    runtime = ServiceRuntime(SPEC.definition, database_url=fresh, bootstrap=kafka_bootstrap, run_relay=False, run_consumers=False)
+    try:
+        await rebuild(runtime, [projection()], show_progress=False)
+        assert await _rows(runtime.sessions, c) == live
+    finally:
+        await runtime.engine.dispose()
