@@ -27,7 +27,7 @@ from refdata.regions import RegionCatalog
 from relief_calc.adapters.input_rows import declaration_input, size_input
 from relief_calc.adapters.tables import declarations, sizes
 from relief_calc.application.policies import PolicyCache
-from relief_calc.domain.errors import InvalidRequest
+from relief_calc.domain.errors import InvalidRequest, PolicyDataError
 from relief_calc.domain.policies import PolicySet
 from relief_calc.domain.policy_model import Policy
 from relief_calc.domain.simulation import Progress, Simulation, SimulationResult
@@ -131,7 +131,7 @@ async def simulate(
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         baseline = await (cache or PolicyCache()).current(session) or PolicySet([])
-        drafted = baseline.with_policy(draft)
+        drafted = drafted_set(baseline, draft)
         t, s = declarations, sizes
         count = sa.select(sa.func.count()).select_from(t).where(*filters.where())
         total = int(await session.scalar(count) or 0)
@@ -155,6 +155,29 @@ async def simulate(
         async for part in rows.partitions(chunk):
             await asyncio.to_thread(_feed, simulation, part)
     return Outcome(simulation.result(), baseline, draft, filters)
+
+
+def drafted_set(baseline: PolicySet, draft: Policy) -> PolicySet:
+    """The baseline with the draft added; :class:`PolicyDataError` (``.field`` under ``draft``)
+    when it does not hold together with the published policies."""
+    if draft.overrides is not None and not baseline.versions(draft.overrides):
+        raise PolicyDataError(
+            f"政策草案覆盖的政策{draft.overrides}尚未发布",
+            f"the draft overrides {draft.overrides}, which is not a published policy",
+            field="draft.overrides",
+        )
+    for version in baseline.versions(draft.id):
+        if version.published == draft.published and version.content_hash() != draft.content_hash():
+            raise PolicyDataError(
+                f"政策{draft.id}在{draft.published}已发布过内容不同的版本；草案须另定发布日期",
+                f"policy {draft.id} already has a different version published on {draft.published}; "
+                "a draft amendment needs its own publication date",
+                field="draft.published",
+            )
+    try:
+        return baseline.with_policy(draft)
+    except PolicyDataError as exc:
+        raise PolicyDataError(exc.zh, exc.en, field=exc.field or "draft") from None
 
 
 def _period(value: object, name: str) -> str | None:
