@@ -1,6 +1,6 @@
 """Entry point of the `relief-calc` command: `preview FILE` (试算, prints the JSON response),
-`policies publish [DIR]`, `reassessments [JOB] [--watch]`, and the kernel's serve, migrate,
-topics, rebuild, fingerprint, openapi."""
+`policies publish [DIR]`, `reassessments [JOB] [--watch]`, `simulate DRAFT.yaml` (政策影响测算,
+prints the JSON result), and the kernel's serve, migrate, topics, rebuild, fingerprint, openapi."""
 
 from __future__ import annotations
 
@@ -12,20 +12,21 @@ from pathlib import Path
 
 from eventkit.cli import build_runtime, run_cli
 from eventkit.logging import configure_logging
+from relief_calc import simulate_cli
 from relief_calc.application.reassessments import watch
 from relief_calc.domain.errors import InvalidRequest, PolicyDataError
 from relief_calc.domain.preview import preview
 from relief_calc.service import SPEC
 from relief_calc.workers import policy_dir, publish_directory
 
-OWN = ("preview", "policies", "reassessments")
+OWN = ("preview", "policies", "reassessments", "simulate")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["preview"]:
         return preview_file(args[1:])
-    if args[:1] in (["policies"], ["reassessments"]):
+    if args[:1] in (["policies"], ["reassessments"], ["simulate"]):
         return asyncio.run(_own(args))
     return run_cli(SPEC, args)
 
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     re.add_argument("job", nargs="?", help="one job (policy-id@YYYY-MM-DD); default: every job")
     re.add_argument("--watch", action="store_true", help="show a progress bar until the job(s) are done")
     re.add_argument("--no-progress", action="store_true", help="no progress bar (with --watch)")
+    simulate_cli.add_parser(sub)
     return p
 
 
@@ -65,6 +67,8 @@ async def _own(argv: list[str]) -> int:
     configure_logging(SPEC.definition.name, settings.log_level, stream=sys.stderr)
     runtime = build_runtime(SPEC, settings, run_relay=False, run_consumers=False)
     try:
+        if args.command == "simulate":
+            return await simulate_cli.run(runtime.sessions, args)
         if args.command == "policies":
             directory = Path(args.directory) if args.directory else policy_dir(getattr(settings, "policy_dir", None))
             if directory is None:

@@ -26,9 +26,10 @@ from eventkit.errors import ConcurrencyError
 from eventkit.events import EventRegistry
 from eventkit.store import EventStore
 from refdata.regions import RegionCatalog
+from relief_calc.adapters.input_rows import size_input
 from relief_calc.adapters.tables import declarations, kernel, pending, sizes
 from relief_calc.application.policies import PolicyCache
-from relief_calc.domain.assessing import DeclarationInput, Recorded, SizeInput, next_event
+from relief_calc.domain.assessing import DeclarationInput, Recorded, next_event
 from relief_calc.domain.liability_events import liability_stream
 from relief_calc.domain.policies import PolicySet
 
@@ -129,7 +130,7 @@ class Assessor:
             unit_type=d.unit_type,
             lines=tuple(d.lines),
         )
-        size = _size(s)
+        size = size_input(s)
         stream = liability_stream(credit_code, fee_period)
         recorded = await self.recorded(session, stream)
         event = next_event(recorded, declaration, size, policy_set, self.catalog)
@@ -151,13 +152,3 @@ class Assessor:
         if row is None:
             return Recorded()
         return Recorded(row.stream_version, self.registry.decode_data(row.event_type, row.schema_version, row.data))
-
-
-def _size(row: Any) -> SizeInput:
-    if row is None:
-        return SizeInput()
-    if row.corrected_size is not None:
-        return SizeInput(row.corrected_size, "corrected", row.corrected_event_id)
-    if row.assigned_size is not None:
-        return SizeInput(row.assigned_size, "assigned", row.assigned_event_id)
-    return SizeInput()
