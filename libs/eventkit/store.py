@@ -84,6 +84,25 @@ class EventStore:
             EVENTS_APPENDED.labels(self.service, e.name).inc()
         return envelopes
 
+    async def append_batch(
+        self, session: AsyncSession, items: Sequence[tuple[str, int, Sequence[Event], str]], *, topic: str | None = None
+    ) -> list[Envelope]:
+        """Append to many streams at once: ``(stream_id, expected_version, events, subject)`` each,
+        in one insert. The caller knows each stream's version (it read the heads in this
+        transaction); a concurrent writer makes the insert fail on the unique (stream, version)
+        and the whole batch raises ConcurrencyError, to be retried stream by stream."""
+        envelopes = [
+            new_envelope(e, source=self.source, subject=subject, stream_id=stream_id, stream_version=expected + i + 1)
+            for stream_id, expected, events, subject in items
+            for i, e in enumerate(events)
+        ]
+        if envelopes:
+            await self.append_envelopes(session, envelopes, topic=topic or self.topic)
+            for _stream, _expected, events, _subject in items:
+                for e in events:
+                    EVENTS_APPENDED.labels(self.service, e.name).inc()
+        return envelopes
+
     async def append_envelopes(
         self, session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str, outbox: bool = True
     ) -> None:

@@ -29,6 +29,7 @@ from relief_calc.adapters import readers as r
 from relief_calc.adapters.tables import declarations, jobs, pending, policies, sizes
 from relief_calc.adapters.topics import CLASSIFICATION_TOPIC, DECLARATION_TOPIC, POLICY_TOPIC
 from relief_calc.domain.assessing import ACTIVE, HELD, REJECTED, VOIDED
+from relief_calc.domain.policies import PolicySet
 from relief_calc.domain.policy_events import PolicyPublished
 from relief_calc.domain.policy_model import Policy, PolicyKind
 
@@ -132,6 +133,14 @@ async def _sized(session: AsyncSession, e: r.EnterpriseSizeAssigned | r.Enterpri
 
 async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) -> None:
     policy = Policy.model_validate(e.policy)
+    known = await session.scalar(
+        sa.select(policies.c.content_hash).where(policies.c.policy_id == e.policy_id, policies.c.published == policy.published)
+    )
+    if known is not None:
+        return  # this version is known already (a copy published by another instance, or a replay)
+    # A version that does not fit the known set would stop every assessment: refuse it, so the
+    # consumer dead-letters this event and carries on (PolicyDataError names what is wrong).
+    PolicySet([*(Policy.model_validate(doc) for (doc,) in await session.execute(sa.select(policies.c.document))), policy])
     stmt = _insert(session)(policies).values(
         policy_id=e.policy_id,
         published=date.fromisoformat(e.published),
@@ -140,7 +149,7 @@ async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) ->
         event_id=msg.event_id,
         recorded_at=msg.envelope.time,
     )
-    await session.execute(stmt.on_conflict_do_nothing())
+    await session.execute(stmt)
     if policy.kind is not PolicyKind.RELIEF:
         return  # deferral, late-fee, settlement and project parameters do not change a liability
     windows = [policy.periods]

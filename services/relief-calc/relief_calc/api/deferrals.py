@@ -42,6 +42,7 @@ from relief_calc.api.deferral_schemas import (
 )
 from relief_calc.application import deferrals as commands
 from relief_calc.application.deferrals import DeferralDeps
+from relief_calc.application.policies import PublishedPolicies
 from relief_calc.domain.deferral_events import FlowStep
 from relief_calc.domain.deferral_rules import terms
 from relief_calc.domain.deferral_state import Actor, ApplicationInput, DeferralError, DeferralState, InvalidDeferral
@@ -57,7 +58,7 @@ ApplicationId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{
 def deps_of(app: FastAPI) -> DeferralDeps:
     deps: DeferralDeps | None = getattr(app.state, "deferral_deps", None)
     if deps is None:
-        deps = DeferralDeps(store=app.state.runtime.store, policies=commands.shipped_policies)
+        deps = DeferralDeps(store=app.state.runtime.store, policies=PublishedPolicies())
         app.state.deferral_deps = deps
     return deps
 

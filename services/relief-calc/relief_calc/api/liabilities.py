@@ -3,7 +3,7 @@ as it stands or as it was recorded on a given day ("what did we assess with what
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -11,7 +11,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from eventkit.web.auth import Principal, require_roles
 from eventkit.web.problems import Problem
 from relief_calc.adapters import liabilities as read
+from relief_calc.adapters.deferrals import approved_deferrals
+from relief_calc.application.policies import PublishedPolicies
+from relief_calc.domain.errors import PolicyDataError
 from relief_calc.domain.liability_events import LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn
+from relief_calc.domain.liability_late_fees import Deferral, late_fee
+from relief_calc.domain.policies import LateFeeParameters
 
 router = APIRouter(tags=["liabilities 应缴"])
 READERS = ("payer", "tax_officer", "hr_officer", "finance_officer", "econ_officer", "auditor", "admin")
@@ -102,4 +107,44 @@ async def get_liability(
         "version": events[-1].envelope.streamversion,
         "liability": current,
         "history": history,
+    }
+
+
+_POLICIES = PublishedPolicies()
+
+
+@router.get("/v1/payers/{credit_code}/liabilities/{fee_period}/late-fee")
+async def get_late_fee(
+    credit_code: CreditCode,
+    fee_period: Period,
+    request: Request,
+    on: date = Query(..., description="the day to compute up to (the payment day, or today for a debt still unpaid)"),
+    principal: Principal = Depends(require_roles(*READERS)),
+) -> dict[str, Any]:
+    """滞纳金 of the current liability on day `on`, per insurance and part, with approved deferrals
+    (缓缴) taken into account. Until the refund service's ledger is connected, nothing counts as
+    paid: `paid_source` is `assumed_zero` and `note` says so."""
+    ensure_own(principal, credit_code)
+    async with request.app.state.sessions() as session:
+        events = await read.history(session, credit_code, fee_period)
+        current = next((m.event for m in reversed(events) if not isinstance(m.event, LiabilityWithdrawn)), None)
+        if not events or isinstance(events[-1].event, LiabilityWithdrawn) or current is None:
+            raise Problem(404, f"no liability of {credit_code} for {fee_period} (尚未核定)", slug="liability-not-found")
+        assert isinstance(current, LiabilityAssessed | LiabilityReassessed)
+        liability = current.liability
+        try:
+            resolved = (await _POLICIES(session)).parameters(LateFeeParameters, liability.region, fee_period)
+        except PolicyDataError as exc:
+            raise Problem(503, f"policies not available: {exc.en}", slug="policies-unavailable") from None
+        approved = await approved_deferrals(session, credit_code)
+    if resolved is None:
+        raise Problem(404, f"no late-fee policy in force for {liability.region} {fee_period}", slug="late-fee-policy-not-found")
+    deferrals = [Deferral(d.application_id, d.first_period, d.last_period, tuple(d.insurances), d.due_date) for d in approved]
+    out = late_fee(liability, on, resolved.values, deferrals)
+    return {
+        "credit_code": credit_code,
+        "fee_period": fee_period,
+        "liability_version": events[-1].envelope.streamversion,
+        "policy": [p.id for p in resolved.policies],
+        **out,
     }

@@ -1,6 +1,7 @@
 """The assessor: works off the marks in ``rc_pending_assessments`` and appends liability events.
 
-For each marked payer-period, in one transaction: read the current inputs (declaration, size,
+A batch of marks is first assessed at once (relief_calc.application.assessor_batch). Should that
+meet a concurrent writer, each marked payer-period is then taken on its own: read the current inputs (declaration, size,
 policies), read the liability as last recorded (the stream's last event), ask the domain which
 event the inputs call for (relief_calc.domain.assessing.next_event), append it with the stream's
 expected version, and delete the mark if no newer mark came meanwhile (its generation). A
@@ -28,6 +29,7 @@ from eventkit.store import EventStore
 from refdata.regions import RegionCatalog
 from relief_calc.adapters.input_rows import size_input
 from relief_calc.adapters.tables import declarations, kernel, pending, sizes
+from relief_calc.application.assessor_batch import assess_batch
 from relief_calc.application.policies import PolicyCache
 from relief_calc.domain.assessing import DeclarationInput, Recorded, next_event
 from relief_calc.domain.liability_events import liability_stream
@@ -82,9 +84,17 @@ class Assessor:
             q = sa.select(pending).where(pending.c.last_error.is_(None)).order_by(pending.c.marked_at).limit(self.batch)
             if session.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            marks = (await session.execute(q)).all()
-            for row in marks:
-                await self._one(session, row, policy_set)
+            marks = list((await session.execute(q)).all())
+            try:
+                async with session.begin_nested():  # the fast path: the whole batch at once
+                    outcomes = await assess_batch(
+                        session, marks, policy_set, store=self.store, registry=self.registry, catalog=self.catalog
+                    )
+                for outcome, n in outcomes.items():
+                    ASSESSED.labels(outcome).inc(n)
+            except ConcurrencyError:  # another assessor wrote one of the streams: mark by mark
+                for row in marks:
+                    await self._one(session, row, policy_set)
             BACKLOG.set(await session.scalar(sa.select(sa.func.count()).select_from(pending)) or 0)
         return len(marks)
 

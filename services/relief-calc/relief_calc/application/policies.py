@@ -116,3 +116,26 @@ class PolicyCache:
             self._set = PolicySet(Policy.model_validate(doc) for (doc,) in documents)
             self._key = key
         return self._set
+
+
+class PublishedPolicies:
+    """The set of every version this service has published, from its own event store (exact at
+    once, unlike the projection); for commands and previews. Re-read only when a version is added."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._set: PolicySet | None = None
+
+    async def __call__(self, session: AsyncSession) -> PolicySet:
+        t = kernel.events
+        count, last = (
+            await session.execute(sa.select(sa.func.count(), sa.func.max(t.c.position)).where(t.c.event_type == PUBLISHED_TYPE))
+        ).one()
+        if not count:
+            raise PolicyDataError(
+                "尚未发布任何政策", "no policy has been published yet (the service publishes its policy files at start-up)"
+            )
+        if self._set is None or self._key != (count, last):
+            self._set = PolicySet(await published_policies(session))
+            self._key = (count, last)
+        return self._set

@@ -10,6 +10,7 @@ one for its own scope without copying it: ``amend`` patches named rules field by
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import date, datetime
@@ -307,6 +308,10 @@ class Policy(Frozen):
 
     def content_hash(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`: equal content, equal hash (idempotent publishing)."""
+        return self._content_hash
+
+    @functools.cached_property
+    def _content_hash(self) -> str:  # the model is frozen: computed once per instance
         return "sha256:" + hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
 
