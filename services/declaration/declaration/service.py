@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from declaration.adapters import projections, topics
+from declaration.adapters import liabilities, projections, topics
 from declaration.adapters.tables import metadata
 from declaration.api import routers
 from declaration.api.uploads import upload_worker
@@ -21,7 +21,11 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.DECLARATION_TOPIC, registry), projections.projection()),
+    projections=(
+        stream_index(metadata, topics.DECLARATION_TOPIC, registry),
+        projections.projection(),
+        liabilities.projection(),
+    ),
 )
 
 SPEC = ServiceSpec(

@@ -4,12 +4,14 @@ consumers running) on a fresh PostgreSQL database, with real Kafka, real keys an
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -60,26 +62,26 @@ def credit_code(n: int, region: str = "320600") -> str:
 
 
 async def start_projections_at_the_end(db: str, bootstrap: str) -> None:
-    """Test isolation: the broker is shared by the whole session and declaration.events holds every
-    earlier test's payers. A fresh database would replay all of them before showing this test's
-    events, so its projections start at the topic's current end instead (the rebuild test opts
-    out and replays everything)."""
+    """Test isolation: the broker is shared by the whole session and declaration.events (and
+    relief.events) hold every earlier test's payers. A fresh database would replay all of them
+    before showing this test's events, so its projections start at each topic's current end
+    instead (the rebuild test opts out and replays everything)."""
     await ensure_topics(bootstrap, SPEC.definition.topic_specs(12, 1))  # as the service does at start-up
-    ends = await end_offsets(bootstrap, "declaration.events")
     engine = make_engine(db)
     try:
         async with engine.begin() as conn:
             for projection in SPEC.definition.projections:
-                for partition, offset in ends.items():
-                    await conn.execute(
-                        sa.insert(kernel.consumer_offsets).values(
-                            consumer_group=projection.group,
-                            topic="declaration.events",
-                            partition=partition,
-                            next_offset=offset,
-                            updated_at=datetime.now(UTC),
+                for topic in projection.topics:
+                    for partition, offset in (await end_offsets(bootstrap, topic)).items():
+                        await conn.execute(
+                            sa.insert(kernel.consumer_offsets).values(
+                                consumer_group=projection.group,
+                                topic=topic,
+                                partition=partition,
+                                next_offset=offset,
+                                updated_at=datetime.now(UTC),
+                            )
                         )
-                    )
     finally:
         await engine.dispose()
 
@@ -138,3 +140,21 @@ def payer_body() -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def code() -> Callable[..., str]:
     return credit_code
+
+
+def _load_relief_events() -> ModuleType:
+    """tests/relief_events.py (pytest runs with --import-mode=importlib, so siblings are not importable)."""
+    spec = importlib.util.spec_from_file_location("declaration_tests_relief_events", Path(__file__).parent / "relief_events.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RELIEF_EVENTS = _load_relief_events()
+
+
+@pytest.fixture
+def relief() -> ModuleType:
+    """Builders of relief-calc's liability events as they appear on relief.events."""
+    return RELIEF_EVENTS

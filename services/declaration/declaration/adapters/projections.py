@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from declaration.adapters.tables import declarations, payers
 from declaration.adapters.topics import DECLARATION_TOPIC
-from declaration.api.schemas import AssessmentOut
 from declaration.domain import aggregates as agg
 from declaration.domain.events import (
     DeclarationAuditApproved,
@@ -55,16 +54,15 @@ async def apply(session: AsyncSession, msg: Message) -> None:
             "headcount": max((line.headcount for line in d.lines), default=0),
             "upload_id": d.upload_id,
             "upload_row": d.upload_row,
-            "assessment_status": "held_for_audit" if d.audit_hold else "pending_assessment",
             "updated_at": at,
         }
         await _upsert(session, declarations, "declaration_id", d.declaration_id, values)
     elif isinstance(e, DeclarationVoided):
-        await _set_status(session, e.declaration_id, agg.VOIDED, "not_applicable", at)
+        await _set_status(session, e.declaration_id, agg.VOIDED, at)
     elif isinstance(e, DeclarationAuditApproved):
-        await _set_status(session, e.declaration_id, agg.SUBMITTED, "pending_assessment", at)
+        await _set_status(session, e.declaration_id, agg.SUBMITTED, at)
     elif isinstance(e, DeclarationAuditRejected):
-        await _set_status(session, e.declaration_id, agg.REJECTED, "not_applicable", at)
+        await _set_status(session, e.declaration_id, agg.REJECTED, at)
 
 
 async def _upsert_payer(session: AsyncSession, p: PayerProfile, version: int, at: Any) -> None:
@@ -96,11 +94,9 @@ async def _upsert(session: AsyncSession, table: sa.Table, key: str, key_value: s
         await session.execute(sa.insert(table).values(**{key: key_value}, **values))
 
 
-async def _set_status(session: AsyncSession, declaration_id: str, status: str, assessment: str, at: Any) -> None:
+async def _set_status(session: AsyncSession, declaration_id: str, status: str, at: Any) -> None:
     await session.execute(
-        sa.update(declarations)
-        .where(declarations.c.declaration_id == declaration_id)
-        .values(status=status, assessment_status=assessment, updated_at=at)
+        sa.update(declarations).where(declarations.c.declaration_id == declaration_id).values(status=status, updated_at=at)
     )
 
 
@@ -127,14 +123,3 @@ async def declarations_of(
     if after:
         q = q.where(t.c.fee_period > after)
     return (await session.execute(q.order_by(t.c.fee_period).limit(limit))).all()
-
-
-async def assessment_of(session: AsyncSession, declaration_id: str) -> AssessmentOut | None:
-    """The assessed liability once relief-calc has assessed the declaration (from relief.events);
-    None while this service has heard nothing of it."""
-    status = await session.scalar(
-        sa.select(declarations.c.assessment_status).where(declarations.c.declaration_id == declaration_id)
-    )
-    if status == "assessed":
-        return AssessmentOut(status="assessed")
-    return None

@@ -50,11 +50,36 @@ declarations = sa.Table(
     sa.Column("headcount", sa.Integer, nullable=False),
     sa.Column("upload_id", sa.String(36), nullable=True),
     sa.Column("upload_row", sa.Integer, nullable=True),
-    sa.Column("assessment_status", sa.String(24), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("credit_code", "fee_period"),
 )
 sa.Index("ix_pj_declarations_region_status", declarations.c.region, declarations.c.status)
+
+# ---- projection rebuildable from relief.events (relief-calc's assessed liabilities) ------------
+# The liability relief-calc last published for a payer-period, and the declaration revision it
+# was derived from. `status` is relief-calc's (final | provisional) or `withdrawn`; a withdrawn
+# liability keeps the revision it was withdrawn for and zero amounts. `version` is the liability
+# stream's version, so an older event never overwrites a newer one.
+liabilities = sa.Table(
+    "pj_liabilities",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("fee_period", sa.String(7), primary_key=True),
+    sa.Column("declaration_id", sa.String(30), nullable=False),
+    sa.Column("declaration_revision", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("withdrawn_reason", sa.String(40), nullable=True),
+    sa.Column("size_used", sa.String(16), nullable=True),
+    sa.Column("due_date", sa.String(10), nullable=True),
+    sa.Column("employer_original_fen", sa.BigInteger, nullable=False),
+    sa.Column("employer_relief_fen", sa.BigInteger, nullable=False),
+    sa.Column("employer_payable_fen", sa.BigInteger, nullable=False),
+    sa.Column("individual_fen", sa.BigInteger, nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 # ---- bulk intake ----------------------------------------------------------------------------------
 # The uploaded files themselves: immutable, content-addressed documents (like a dispute's

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from declaration.adapters import projections
+from declaration.adapters import liabilities, projections
 from declaration.api.deps import as_problems, get_deps
 from declaration.api.payers import CreditCodePath
 from declaration.api.schemas import (
@@ -21,7 +21,7 @@ from declaration.api.schemas import (
     DeclarationSummaryOut,
     VoidIn,
 )
-from declaration.api.views import declaration_out, line_out
+from declaration.api.views import assessment_out, declaration_out, line_out
 from declaration.application import commands
 from declaration.application.access import OFFICERS, READERS, WRITERS, ensure_access, ensure_officer_of
 from declaration.application.commands import Deps
@@ -55,6 +55,21 @@ async def _payer_region(session: AsyncSession, deps: Deps, credit_code: str) -> 
         return agg.require_payer(await commands.load_payer(session, deps, credit_code), credit_code).region
 
 
+async def _view(session: AsyncSession, deps: Deps, credit_code: str, fee_period: str) -> DeclarationOut | None:
+    """The declaration as it now stands (from the event store) with the liability relief-calc
+    last published for it (from the liabilities projection); None when never declared."""
+    state = await commands.load_declaration(session, deps, credit_code, fee_period)
+    if state.content is None:
+        return None
+    return declaration_out(state, await liabilities.liability_of(session, credit_code, fee_period))
+
+
+async def _reply(session: AsyncSession, deps: Deps, credit_code: str, fee_period: str) -> dict[str, object]:
+    out = await _view(session, deps, credit_code, fee_period)
+    assert out is not None  # the command just recorded it
+    return out.model_dump(mode="json")
+
+
 @router.post(
     "/v1/payers/{credit_code}/declarations",
     status_code=201,
@@ -77,9 +92,9 @@ async def declare(
             result = await commands.declare(
                 session, deps, credit_code, to_input(body), correction_reason=body.correction.reason if body.correction else None
             )
-            state = await commands.load_declaration(session, deps, credit_code, result.content.fee_period)
+            out = await _reply(session, deps, credit_code, result.content.fee_period)
         location = f"/v1/payers/{credit_code}/declarations/{result.content.fee_period}"
-        return Reply(201, declaration_out(state).model_dump(mode="json"), {"Location": location})
+        return Reply(201, out, {"Location": location})
 
     return await idem.run(command)
 
@@ -118,16 +133,13 @@ async def get_declaration(
     principal: Principal = Depends(require_roles(*READERS)),
     deps: Deps = Depends(get_deps),
 ) -> DeclarationOut:
-    """The declaration of one fee period: its current revision, status and assessment."""
+    """The declaration of one fee period: its current revision, status and the liability relief-calc
+    assessed for it (`assessment`, with the revision it was assessed from)."""
     async with request.app.state.sessions() as session:
         ensure_access(principal, credit_code, await _payer_region(session, deps, credit_code), write=False)
-        state = await commands.load_declaration(session, deps, credit_code, fee_period)
-        assessment = await projections.assessment_of(session, agg.declaration_id(credit_code, fee_period))
-    if state.content is None:
+        out = await _view(session, deps, credit_code, fee_period)
+    if out is None:
         raise Problem(404, f"no declaration of {credit_code} for {fee_period} (无该期申报)", slug="declaration-not-found")
-    out = declaration_out(state)
-    if assessment is not None and out.assessment.status == "pending_assessment":
-        out.assessment = assessment
     return out
 
 
@@ -147,6 +159,7 @@ async def list_declarations(
     async with request.app.state.sessions() as session:
         ensure_access(principal, credit_code, await _payer_region(session, deps, credit_code), write=False)
         rows = await projections.declarations_of(session, credit_code, period_from, period_to, after, page_size + 1)
+        assessed = await liabilities.liabilities_of(session, credit_code, [r.fee_period for r in rows[:page_size]])
     items = [
         DeclarationSummaryOut(
             declaration_id=r.declaration_id,
@@ -155,7 +168,7 @@ async def list_declarations(
             status=r.status,
             employer_fen=r.employer_fen,
             individual_fen=r.individual_fen,
-            assessment=r.assessment_status,
+            assessment=assessment_out(r.status, r.revision, assessed.get(r.fee_period)),
         )
         for r in rows[:page_size]
     ]
@@ -194,8 +207,7 @@ async def void(
         ensure_access(principal, credit_code, await _payer_region(session, deps, credit_code), write=True)
         with as_problems():
             await commands.void_declaration(session, deps, credit_code, fee_period, body.reason)
-        state = await commands.load_declaration(session, deps, credit_code, fee_period)
-        return Reply(200, declaration_out(state).model_dump(mode="json"))
+        return Reply(200, await _reply(session, deps, credit_code, fee_period))
 
     return await idem.run(command)
 
@@ -217,7 +229,6 @@ async def audit_decision(
             await commands.decide_audit(
                 session, deps, credit_code, fee_period, approve=body.decision == "approve", officer=principal.sub, note=body.note
             )
-        state = await commands.load_declaration(session, deps, credit_code, fee_period)
-        return Reply(200, declaration_out(state).model_dump(mode="json"))
+        return Reply(200, await _reply(session, deps, credit_code, fee_period))
 
     return await idem.run(command)

@@ -3,7 +3,7 @@ TLS, sealed before it is recorded, and only ever returned masked."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,9 +139,48 @@ class LineOut(BaseModel):
     employees: list[EmployeeOut] = []
 
 
+AssessmentStatusName = Literal["pending_assessment", "held_for_audit", "assessed", "provisional", "withdrawn", "not_applicable"]
+ASSESSMENT_STATUS_DOC = (
+    "assessed / provisional: relief-calc assessed the current revision (provisional: enterprise size not known "
+    "yet, assessed as large); pending_assessment: not yet assessed, or the figures are of an older revision; "
+    "held_for_audit: not assessed before an officer decides; withdrawn: voided or rejected and the liability "
+    "withdrawn; not_applicable: voided or rejected, nothing was assessed"
+)
+
+
+class BasisOut(BaseModel):
+    policy: str = Field(description="policy id")
+    document: str = Field(description="the document, e.g. 人社部发〔2020〕11号")
+    rule: str
+    clause: str
+
+
+class AssessedLineOut(BaseModel):
+    insurance: str
+    relief: str = Field(description="exempt (免征) | halved (减半) | none", examples=["exempt"])
+    employer_original_fen: int = Field(description="the employer's part before relief")
+    employer_relief_fen: int
+    employer_payable_fen: int
+    individual_fen: int
+    basis: BasisOut | None = Field(description="the rule that decided the relief; null when none applied")
+
+
 class AssessmentOut(BaseModel):
-    status: Literal["pending_assessment", "held_for_audit", "not_applicable", "assessed"]
-    detail: dict[str, object] | None = None
+    """The assessed liability (应缴) relief-calc published for this fee period. The figures are
+    those of `revision_assessed`, which may be older than the declaration's current revision
+    (then `status` is pending_assessment or held_for_audit); they are null when nothing stands
+    (not assessed yet, withdrawn). Every field is always present."""
+
+    status: AssessmentStatusName = Field(description=ASSESSMENT_STATUS_DOC)
+    revision_assessed: int | None = Field(description="the declaration revision the standing liability was derived from")
+    employer_original_fen: int | None = Field(description="the employer's part before relief")
+    employer_relief_fen: int | None = Field(description="relieved (免征 or 减半) of the employer's part")
+    employer_payable_fen: int | None = Field(description="the employer's part to pay")
+    individual_fen: int | None = Field(description="the individuals' part (never relieved)")
+    due_date: date | None = Field(description="缴费截止日")
+    size_used: str | None = Field(description="the enterprise size the relief was decided by (provisional: large)")
+    lines: list[AssessedLineOut] = Field(description="per insurance; empty when nothing stands")
+    assessed_at: datetime | None = Field(description="when relief-calc recorded the standing liability (or its withdrawal)")
 
 
 class DeclarationOut(BaseModel):
@@ -180,7 +219,7 @@ class DeclarationSummaryOut(BaseModel):
     status: str
     employer_fen: int
     individual_fen: int
-    assessment: str
+    assessment: AssessmentOut
 
 
 class DeclarationPageOut(BaseModel):

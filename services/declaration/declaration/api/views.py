@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from declaration.api.schemas import AssessmentOut, DeclarationOut, EmployeeOut, LineOut, MaskedOut, PayerOut
+from datetime import date
+
+from declaration.api.schemas import AssessedLineOut, AssessmentOut, DeclarationOut, EmployeeOut, LineOut, MaskedOut, PayerOut
 from declaration.domain import aggregates as agg
+from declaration.domain.assessment import StandingLiability, assessment_status
 from declaration.domain.events import DeclarationLine
 
 
@@ -47,15 +50,36 @@ def line_out(line: DeclarationLine) -> LineOut:
     )
 
 
-def assessment_of(status: str) -> AssessmentOut:
-    if status == agg.HELD:
-        return AssessmentOut(status="held_for_audit")
-    if status in (agg.VOIDED, agg.REJECTED):
-        return AssessmentOut(status="not_applicable")
-    return AssessmentOut(status="pending_assessment")
+def assessment_out(declaration_status: str, revision: int, liability: StandingLiability | None) -> AssessmentOut:
+    status = assessment_status(declaration_status, revision, liability)
+    if liability is None or liability.withdrawn:
+        return AssessmentOut(
+            status=status,
+            revision_assessed=liability.declaration_revision if liability else None,
+            employer_original_fen=None,
+            employer_relief_fen=None,
+            employer_payable_fen=None,
+            individual_fen=None,
+            due_date=None,
+            size_used=None,
+            lines=[],
+            assessed_at=liability.updated_at if liability else None,
+        )
+    return AssessmentOut(
+        status=status,
+        revision_assessed=liability.declaration_revision,
+        employer_original_fen=liability.employer_original_fen,
+        employer_relief_fen=liability.employer_relief_fen,
+        employer_payable_fen=liability.employer_payable_fen,
+        individual_fen=liability.individual_fen,
+        due_date=date.fromisoformat(liability.due_date) if liability.due_date else None,
+        size_used=liability.size_used,
+        lines=[AssessedLineOut.model_validate(line) for line in liability.lines],
+        assessed_at=liability.updated_at,
+    )
 
 
-def declaration_out(state: agg.DeclarationState) -> DeclarationOut:
+def declaration_out(state: agg.DeclarationState, liability: StandingLiability | None = None) -> DeclarationOut:
     d = state.content
     assert d is not None
     return DeclarationOut(
@@ -69,5 +93,5 @@ def declaration_out(state: agg.DeclarationState) -> DeclarationOut:
         lines=[line_out(line) for line in d.lines],
         employer_fen=d.employer_fen,
         individual_fen=d.individual_fen,
-        assessment=assessment_of(state.status),
+        assessment=assessment_out(state.status, state.revision, liability),
     )
