@@ -55,6 +55,22 @@ def kafka_bootstrap(kafka_broker: object | None) -> str:
     return os.environ.get("RELIEF_TEST_KAFKA_BOOTSTRAP") or kafka_broker.bootstrap  # type: ignore[union-attr]
 
 
+@pytest.fixture
+def private_kafka(tmp_path: Path) -> Iterator[str]:
+    """A broker of this test's own (bootstrap address), for tests that replay a whole log from the
+    beginning: the session broker holds every earlier test's events."""
+    from devstack.kafka import KafkaBroker, ensure_kafka_jars
+
+    ensure_kafka_jars()
+    broker = KafkaBroker(tmp_path / "private-kafka")
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        _keep_log(broker.log_dir / "server.log", f"kafka-private-{tmp_path.name}.log")
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster(infra_dir: Path) -> Iterator[object | None]:
     if os.environ.get("RELIEF_TEST_PG_URL"):

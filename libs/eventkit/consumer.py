@@ -61,12 +61,21 @@ class ConsumerRunner:
         self.assigned: set[TopicPartition] = set()
         self.assignment_received = False
 
+    @property
+    def kafka_group(self) -> str:
+        """The Kafka group id: the service's name, then the group (``declaration.projection.inputs``).
+        Group ids are global to a cluster: two services each with a ``projection.stream-index``
+        would otherwise share one group, split a topic they both read between them, and disturb each
+        other's rebalances. The database keeps offsets under ``sub.group`` (the database is the
+        service's own); Kafka stores no offsets for these groups at all."""
+        return f"{self.service}.{self.sub.group}"
+
     # ---- live, as a member of the consumer group --------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
-            group_id=self.sub.group,
-            group_instance_id=f"{self.instance_id}-{self.sub.group}" if self.instance_id else None,
+            group_id=self.kafka_group,
+            group_instance_id=f"{self.instance_id}-{self.kafka_group}" if self.instance_id else None,
             client_id=f"{self.service}-{self.sub.group}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

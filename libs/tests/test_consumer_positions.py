@@ -39,8 +39,9 @@ async def test_offsets_committed_in_kafka_do_not_make_a_fresh_database_skip_anyt
     await produce(kafka_bootstrap, topic, envelopes)
     ends = await end_offsets(kafka_bootstrap, topic)
     group = ledger.projection(topic).group
-    # someone committed the group's offsets halfway through every partition, in Kafka
-    other = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    # someone committed the group's offsets halfway through every partition, in Kafka (under the
+    # Kafka group id the runner below uses: ConsumerRunner.kafka_group, "<service>.<group>")
+    other = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=f"test.{group}", enable_auto_commit=False)
     await other.start()
     try:
         await other.getmany(timeout_ms=2000)
@@ -62,6 +63,7 @@ async def test_offsets_committed_in_kafka_do_not_make_a_fresh_database_skip_anyt
         subscription=ledger.projection(topic).subscription(),
         dead_letters=DeadLetters(service="test", producer=producer),
     )
+    assert runner.kafka_group == f"test.{group}"
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:

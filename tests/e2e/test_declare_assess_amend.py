@@ -178,6 +178,18 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
     status, then = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05?as_known_at={before.replace('+', '%2B')}", admin)
     assert status == 200 and then["version"] == 1 and then["liability"]["lines"][0]["relief"] == "none"
 
+    # 滞纳金 on May ten days after its due day (the 25th in 江苏): 0.05 % a day of each unpaid part,
+    # with nothing counted as paid until the refund ledger is connected (and the answer says so).
+    status, fee = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05/late-fee?on=2020-06-04", payer_token)
+    assert status == 200, fee
+    assert (fee["due_date"], fee["unpaid_fen"], fee["late_fee_fen"], fee["paid_source"]) == (
+        "2020-05-25",
+        800_000,
+        4_000,
+        "assumed_zero",
+    )
+    assert call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05/late-fee?on=someday", payer_token)[0] == 422
+
     # The province classifies the payer as small for 2020: exempt, final, for both periods.
     assigned = _size_assigned(code, "small", "2020-01", "2020-12")
     asyncio.run(produce(services["bootstrap"], "classification.events", [assigned]))

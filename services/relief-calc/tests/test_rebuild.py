@@ -1,13 +1,12 @@
 """`relief-calc rebuild` reproduces the same fingerprints: the service runs live on PostgreSQL with
-real Kafka, reading every topic from the beginning (the broker's whole history, other tests'
-events included), assesses, takes a late policy; then its projections are dropped and replayed."""
+a Kafka broker of the test's own, reading every topic from the beginning, assesses, takes a late
+policy; then its projections are dropped and replayed from the log."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,9 +35,8 @@ async def wait(predicate: Callable[[], Awaitable[bool]], what: str, timeout_s: f
         await asyncio.sleep(0.5)
 
 
-async def test_rebuild_reproduces_the_fingerprints(
-    new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path
-) -> None:
+async def test_rebuild_reproduces_the_fingerprints(new_pg_database: Callable[[str], str], private_kafka: str) -> None:
+    kafka_bootstrap = private_kafka
     db = new_pg_database("rc_rebuild")
     await asyncio.to_thread(upgrade, db, SPEC.migrations_dir)
     private, public = generate_keypair()

@@ -147,7 +147,7 @@ async def _upsert(
 
 def projection() -> Projection:
     return Projection(
-        name="declaration.liabilities",  # group ids are broker-wide: relief-calc has a "liabilities" projection on relief.events
+        name="liabilities",  # its Kafka group is declaration.projection.liabilities (ConsumerRunner.kafka_group)
         topics=(RELIEF_TOPIC,),
         tables=(liabilities,),
         handler=apply,
