@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -21,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
+from declaration.adapters.tables import kernel as decl_kernel
+from declaration.service import DEFINITION as DECL
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.events import new_envelope
@@ -96,12 +100,17 @@ def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterat
     decl.run("migrate")
     rc.run("migrate")
     # The shared broker holds earlier tests' declarations and policies: read only this test's.
-    inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events")] + [TopicSpec("policy.events", 1)]
+    inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events")] + [
+        TopicSpec("policy.events", 1)
+    ]
     groups = [p.group for p in RC.projections]
     asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, groups, inputs))
-    decl.start()
-    rc.start()
+    decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
+    decl_groups = [p.group for p in DECL.projections]
+    asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, decl_groups, decl_topics))
     try:
+        decl.start()
+        rc.start()
         yield {"decl": decl, "rc": rc, "private": private, "run": run, "bootstrap": kafka_bootstrap}
     finally:
         rc.stop()
@@ -165,6 +174,24 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
         ("halved", 400_000, 400_000)
     ]
     assert {p["id"] for p in reassessed["liability"]["inputs"]["policies"]} >= {"mohrss-2020-11", "mohrss-2020-49"}
+    # The same progress from the command line (what an operator runs after a publication).
+    watched = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "relief-calc"),
+            "reassessments",
+            published["reassessment_job"],
+            "--watch",
+            "--no-progress",
+        ],
+        env=rc.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert watched.returncode == 0, watched.stderr[-2000:]
+    assert [(j["job_id"], j["done"]) for j in json.loads(watched.stdout)["reassessments"]] == [
+        (published["reassessment_job"], True)
+    ]
     job = eventually(
         lambda: (r := call("GET", f"{rc.url}/v1/reassessments/{published['reassessment_job']}", admin))[0] == 200
         and r[1]["done"]
@@ -210,6 +237,15 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
         items = out["items"] if status == 200 else []
         return items if items and all(i["status"] == "final" for i in items) else None
 
+    # The declaration service shows the assessed liability beside each declaration.
+    def declared(period: str) -> Any:
+        status, out = call("GET", f"{decl.url}/v1/payers/{code}/declarations/{period}", payer_token)
+        a = out.get("assessment") if status == 200 else None
+        return a if a and a["status"] == "assessed" and a["employer_payable_fen"] == 0 else None
+
+    for period in ("2020-03", "2020-05"):
+        shown = eventually(lambda p=period: declared(p), f"declaration {period} shows the final assessment")
+        assert (shown["revision_assessed"], shown["employer_relief_fen"], shown["individual_fen"]) == (1, 800_000, 400_000)
     items = eventually(listing, "the read model caught up")
     assert [(i["fee_period"], i["status"], i["employer_payable_fen"]) for i in items] == [
         ("2020-03", "final", 0),
