@@ -159,6 +159,14 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
     assert call("GET", f"{rc.url}/v1/payers/{other}/liabilities/2020-05", payer_token)[0] == 403
     assert call("POST", rc.url + "/v1/policies", payer_token, {})[0] == 403
 
+    # 试算 follows the policies the service has published.
+    may_preview = {
+        "payer": {"unit_type": "enterprise", "region": "320600", "size": "large"},
+        "fee_period": "2020-05",
+        "lines": [{"insurance": "pension", "base_fen": 5_000_000}],
+    }
+    assert call("POST", rc.url + "/v1/liabilities/preview", payer_token, may_preview)[1]["lines"][0]["relief"] == "none"
+
     # 49号 published at the end of June reaches back: May becomes halved, with the delta.
     document = yaml.safe_load((default_policy_dir() / "mohrss-2020-49.yaml").read_text(encoding="utf-8"))
     document = json.loads(json.dumps(document, default=str))  # dates as ISO strings, as a client sends them
@@ -168,6 +176,7 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
     assert again[0] == 200 and again[1]["appended"] is False  # the same content: nothing new
 
     reassessed = eventually(lambda: liability("2020-05", 2), "May reassessed")
+    assert call("POST", rc.url + "/v1/liabilities/preview", payer_token, may_preview)[1]["lines"][0]["relief"] == "halved"
     last = reassessed["history"][-1]
     assert (last["event"], last["reasons"], last["employer_payable_delta_fen"]) == ("LiabilityReassessed", ["policies"], -400_000)
     assert [(x["relief"], x["employer_payable_fen"], x["individual_fen"]) for x in reassessed["liability"]["lines"]] == [

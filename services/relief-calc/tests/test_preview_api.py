@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from eventkit.cli import build_app
+from eventkit.migrations import upgrade
 from eventkit.web.tokens import generate_keypair, issue_token
 from relief_calc.service import SPEC
 
@@ -42,7 +44,9 @@ def same_on_given_fields(expected: Any, actual: Any) -> bool:
 @pytest_asyncio.fixture
 async def api(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     private, public = generate_keypair()
-    settings = SPEC.settings_cls(database_url=f"sqlite+aiosqlite:///{tmp_path / 'rc.db'}", auth_jwt_public_key=public)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rc.db'}"
+    await asyncio.to_thread(upgrade, url, SPEC.migrations_dir)  # a service runs migrated
+    settings = SPEC.settings_cls(database_url=url, auth_jwt_public_key=public)
     app = build_app(SPEC, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://relief-calc") as client:
         yield client, private

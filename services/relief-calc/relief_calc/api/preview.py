@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 
 from eventkit.web.auth import Principal, require_roles
 from eventkit.web.problems import FieldError, Problem
-from relief_calc.domain.errors import InvalidRequest
-from relief_calc.domain.preview import PreviewRequest, preview
+from relief_calc.application.policies import PublishedPolicies
+from relief_calc.domain.errors import InvalidRequest, PolicyDataError
+from relief_calc.domain.policies import PolicySet
+from relief_calc.domain.preview import PreviewRequest, default_policies, preview
 
 router = APIRouter(tags=["preview 试算"])
 PREVIEW_ROLES = ("payer", "tax_officer", "hr_officer", "finance_officer", "econ_officer", "policy_admin", "auditor", "admin")
@@ -44,9 +46,22 @@ class PreviewOut(BaseModel):
     trace: list[dict[str, Any]] | None = None
 
 
+_PUBLISHED = PublishedPolicies()
+
+
+async def _policies(request: Request) -> PolicySet:
+    """The policies this service has published (amendments included); before it has published
+    any (a fresh start, or an app without its start-up work), the shipped policy files."""
+    async with request.app.state.sessions() as session:
+        try:
+            return await _PUBLISHED(session)
+        except PolicyDataError:
+            return default_policies()
+
+
 @router.post("/v1/liabilities/preview", response_model=PreviewOut, response_model_exclude_none=True)
 async def preview_liability(
-    body: PreviewRequest = Body(...), principal: Principal = Depends(require_roles(*PREVIEW_ROLES))
+    request: Request, body: PreviewRequest = Body(...), principal: Principal = Depends(require_roles(*PREVIEW_ROLES))
 ) -> dict[str, Any]:
     """Relief preview (试算) of a declaration or a construction project. A payer may only name its
     own credit code."""
@@ -54,7 +69,7 @@ async def preview_liability(
     if code is not None and principal.roles == frozenset({"payer"}) and principal.payer != code:
         raise Problem(403, "a payer may only preview its own liabilities (仅限本单位试算)", slug="forbidden-payer")
     try:
-        return preview(body.model_dump(mode="json", exclude_none=True))
+        return preview(body.model_dump(mode="json", exclude_none=True), policies=await _policies(request))
     except InvalidRequest as exc:
         raise Problem(
             422, f"{exc.en} ({exc.zh})", slug="invalid-preview", errors=[FieldError(exc.field, exc.en, exc.zh)]
