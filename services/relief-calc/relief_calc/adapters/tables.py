@@ -69,6 +69,7 @@ pending = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_error", sa.Text),  # set when assessing failed; a new mark clears it
+    sa.Index("ix_rc_pending_assessments_marked_at", "marked_at"),  # the assessor takes the oldest first
 )
 jobs = sa.Table(
     "rc_reassessment_jobs",
