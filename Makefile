@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tools tests bench conftest.py
 	$(BIN)/ruff format --check libs services tools tests bench conftest.py
-	MYPYPATH=libs:libs/refdata:libs/iso20022 $(BIN)/mypy libs/eventkit libs/refdata/refdata libs/iso20022/iso20022 services/*/*/domain
+	MYPYPATH=libs:libs/refdata:libs/iso20022:tools/banksim $(BIN)/mypy libs/eventkit libs/refdata/refdata libs/iso20022/iso20022 tools/banksim/banksim services/*/*/domain
 
 contracts: $(STAMP)
 	$(BIN)/python tools/export_contracts.py

@@ -108,8 +108,8 @@ class Bank:
         if url is not None:
             self._enqueue(url, m.notification(self.settings, booking), booking.bank_reference)
 
-    async def inject(self, request: Request, key: str, process: Callable[[], Response]) -> Response:
-        """Latency and 5xx before processing; timeouts and dropped responses after it."""
+    async def inject(self, request: Request, key: str, process: Callable[[], Response], *, lose_answer: bool = True) -> Response:
+        """Latency and 5xx before processing; timeouts and dropped responses after it (``lose_answer``)."""
         s = self.settings
         delay = self.faults.latency_ms(key, s.latency_ms)
         if delay:
@@ -117,6 +117,8 @@ class Bank:
         if self.faults.hit("5xx", key, s.p_5xx):
             return JSONResponse({"error": "injected failure: service unavailable"}, status_code=503)
         response = process()
+        if not lose_answer:
+            return response
         if self.faults.hit("timeout", key, s.p_timeout):
             await asyncio.sleep(s.timeout_s)
         elif self.faults.hit("drop", key, s.p_drop):
@@ -130,8 +132,8 @@ class Bank:
 
 
 class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    amount_fen: int = Field(ge=1)
+    model_config = ConfigDict(extra="forbid")
+    amount_fen: int = Field(ge=1, strict=True)  # integer fen; "12.50" or 12.5 is refused
     payer_name: str = Field(min_length=1, max_length=140)
     payer_account: str = Field(pattern=r"^[0-9A-Za-z]{1,34}$")
     credit_code: str | None = None
@@ -143,7 +145,7 @@ class PaymentIn(BaseModel):
 
 
 class ReversalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
     bank_reference: str
     booking_date: date | None = None
 
@@ -203,7 +205,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             return Response(data, media_type=ctype)
 
-        return await bank.inject(request, f"status:{end_to_end_id}", process)
+        return await bank.inject(request, f"status:{end_to_end_id}", process, lose_answer=False)
 
     @app.post("/simulate/payment")
     async def simulate_payment(body: PaymentIn) -> Response:

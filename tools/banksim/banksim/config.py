@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     callback_backoff_ms: int = Field(default=200, ge=1)
     callback_timeout_s: float = Field(default=5.0, gt=0)
 
-    # Failure injection (POST /pain001 and GET /status; the simulate/statement endpoints never fail).
+    # Failure injection. POST /pain001: all of it; GET /status: latency and 5xx; the simulate,
+    # statement and summary endpoints never fail.
     latency_ms: tuple[int, int] = (0, 0)
     p_5xx: Probability = Field(default=0.0, ge=0, le=1)  # 503 before anything is processed
     p_timeout: Probability = Field(default=0.0, ge=0, le=1)  # processed, answered after timeout_s
