@@ -22,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8900)
     serve.add_argument("--config", help="TOML file of settings (environment variables BANKSIM_* win over it)")
     serve.add_argument("--log-level", default="info")
-    sub.add_parser("config", help="print the effective settings as JSON")
+    show = sub.add_parser("config", help="print the effective settings as JSON (the secret left out)")
+    show.add_argument("--config", help="TOML file of settings")
     args = parser.parse_args(argv)
     if getattr(args, "config", None):
         os.environ["BANKSIM_CONFIG"] = args.config

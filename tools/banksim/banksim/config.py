@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     @classmethod
     def _patterns(cls, value: dict[str, str]) -> dict[str, str]:
         for pattern, code in value.items():
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"account pattern {pattern!r} is not a regular expression: {exc}") from None
             if re.fullmatch(r"[A-Z0-9]{4}", code) is None:
                 raise ValueError(f"reason code {code!r} is not 4 capitals or digits")
         return value
