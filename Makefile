@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs libs/refdata tools/devstack services/declaration services/relief-calc services/refund services/classification
+PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: help venv kafka-jars run test test-fast lint bench-kernel contracts clean lock
@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tools tests bench conftest.py
 	$(BIN)/ruff format --check libs services tools tests bench conftest.py
-	MYPYPATH=libs:libs/refdata $(BIN)/mypy libs/eventkit libs/refdata/refdata services/*/*/domain
+	MYPYPATH=libs:libs/refdata:libs/iso20022:tools/banksim $(BIN)/mypy libs/eventkit libs/refdata/refdata libs/iso20022/iso20022 tools/banksim/banksim services/*/*/domain
 
 contracts: $(STAMP)
 	$(BIN)/python tools/export_contracts.py
