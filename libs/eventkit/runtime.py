@@ -40,14 +40,19 @@ class ServiceDefinition:
     read_topics: Sequence[str] = ()  # topics of other services it consumes (created if missing)
     projections: Sequence[Projection] = ()
     processors: Sequence[Subscription] = ()  # consumers that decide and append events (not rebuilt)
+    # processors whose handler appends through the runtime's own event store (so that the relay
+    # is woken on commit): built once the store exists
+    processor_factories: Sequence[Callable[[EventStore], Subscription]] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kernel(self) -> KernelTables:
         return kernel_tables(self.metadata)
 
-    def subscriptions(self) -> list[Subscription]:
-        return [p.subscription() for p in self.projections] + list(self.processors)
+    def subscriptions(self, store: EventStore | None = None) -> list[Subscription]:
+        """Every consumer group; processors built by factories only when given the store."""
+        built = [make(store) for make in self.processor_factories] if store is not None else []
+        return [p.subscription() for p in self.projections] + list(self.processors) + built
 
     def topic_specs(self, partitions: int, replication: int) -> list[TopicSpec]:
         specs = list(self.own_topics(partitions, replication))
@@ -123,7 +128,7 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self._guard(self.relay.run(self._stop), "relay")))
         if self.run_consumers:
             dead = DeadLetters(service=self.definition.name, producer=self.producer)
-            for sub in self.definition.subscriptions():
+            for sub in self.definition.subscriptions(self.store):
                 runner = ConsumerRunner(
                     service=self.definition.name,
                     bootstrap=self.bootstrap,
@@ -186,7 +191,7 @@ class ServiceRuntime:
             return "kafka", False, f"{type(exc).__name__}: {exc}"[:300]
 
     async def _check_consumers(self) -> tuple[str, bool, str]:
-        if not self.run_consumers or not self.definition.subscriptions():
+        if not self.run_consumers or not self.definition.subscriptions(self.store):
             return "consumers", True, "none"
         if not self.consumers:
             return "consumers", False, "not started"

@@ -29,16 +29,21 @@ from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.events import new_envelope
 from eventkit.kafka import TopicSpec
+from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
+from refund.adapters.tables import kernel as refund_kernel
+from refund.domain.events import registry as refund_registry
+from refund.service import DEFINITION as REFUND
 from relief_calc.adapters.tables import kernel as rc_kernel
 from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
 SIZE_ASSIGNED = "relief.classification.EnterpriseSizeAssigned.v1"
+REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
 
 
 def call(method: str, url: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any]:
@@ -78,6 +83,7 @@ def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterat
     run = uuid.uuid4().hex[:8]
     decl_db = asyncio.run(_create_db(pg_server_url, f"e2e_decl_{run}"))
     rc_db = asyncio.run(_create_db(pg_server_url, f"e2e_rc_{run}"))
+    refund_db = asyncio.run(_create_db(pg_server_url, f"e2e_refund_{run}"))
     private, public = generate_keypair()
     (tmp_path / "jwt.pem").write_text(public)
     Keyring.write_new(tmp_path / "data.key")
@@ -97,8 +103,10 @@ def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterat
         free_port(),
         tmp_path / "relief-calc.log",
     )
+    refund = ServiceProcess("refund", {**common, "REFUND_DATABASE_URL": refund_db}, free_port(), tmp_path / "refund.log")
     decl.run("migrate")
     rc.run("migrate")
+    refund.run("migrate")
     # The shared broker holds earlier tests' declarations and policies: read only this test's.
     inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events")] + [
         TopicSpec("policy.events", 1)
@@ -108,11 +116,15 @@ def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterat
     decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
     decl_groups = [p.group for p in DECL.projections]
     asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, decl_groups, decl_topics))
+    refund_groups = [sub.group for sub in REFUND.subscriptions(REFUND_STORE)]
+    asyncio.run(start_groups_at_end(refund_db, kafka_bootstrap, refund_kernel, refund_groups, [TopicSpec("relief.events", 12)]))
     try:
         decl.start()
         rc.start()
-        yield {"decl": decl, "rc": rc, "private": private, "run": run, "bootstrap": kafka_bootstrap}
+        refund.start()
+        yield {"decl": decl, "rc": rc, "refund": refund, "private": private, "run": run, "bootstrap": kafka_bootstrap}
     finally:
+        refund.stop()
         rc.stop()
         decl.stop()
 
@@ -255,6 +267,31 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
     for period in ("2020-03", "2020-05"):
         shown = eventually(lambda p=period: declared(p), f"declaration {period} shows the final assessment")
         assert (shown["revision_assessed"], shown["employer_relief_fen"], shown["individual_fen"]) == (1, 800_000, 400_000)
+    # The refund service's ledger follows the liabilities: every due as it now stands (the
+    # employer parts relieved to nothing, the individual parts unchanged), nothing paid yet.
+    refund = services["refund"]
+
+    def ledger() -> Any:
+        status, out = call("GET", f"{refund.url}/v1/payers/{code}/ledger/statement", payer_token)
+        lines = (
+            {(x["fee_period"], x["insurance"], x["part"]): x["due_fen"] for x in out.get("items", [])} if status == 200 else {}
+        )
+        return lines if lines.get(("2020-05", "pension", "employer"), -1) == 0 and len(lines) == 4 else None
+
+    assert eventually(ledger, "the ledger holds the final dues") == {
+        ("2020-03", "pension", "employer"): 0,
+        ("2020-03", "pension", "individual"): 400_000,
+        ("2020-05", "pension", "employer"): 0,
+        ("2020-05", "pension", "individual"): 400_000,
+    }
+    status, book = call("GET", f"{refund.url}/v1/payers/{code}/ledger", payer_token)
+    assert (
+        status == 200
+        and book["balanced"]
+        and book["totals"]["due_fen"] == 800_000
+        and book["totals"]["outstanding_fen"] == 800_000
+    )
+    assert call("GET", f"{refund.url}/v1/payers/{other}/ledger", payer_token)[0] == 403
     items = eventually(listing, "the read model caught up")
     assert [(i["fee_period"], i["status"], i["employer_payable_fen"]) for i in items] == [
         ("2020-03", "final", 0),

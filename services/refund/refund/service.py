@@ -10,6 +10,7 @@ from eventkit.streams import stream_index
 from refund.adapters import topics
 from refund.adapters.tables import metadata
 from refund.api import routers
+from refund.application.dues import dues_processor
 from refund.domain.events import registry
 from refund.settings import Settings
 
@@ -21,6 +22,7 @@ DEFINITION = ServiceDefinition(
     own_topics=topics.own_topics,
     read_topics=topics.READS,
     projections=(stream_index(metadata, topics.REFUND_TOPIC, registry),),
+    processor_factories=(dues_processor,),
 )
 
 SPEC = ServiceSpec(

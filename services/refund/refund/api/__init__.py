@@ -1,4 +1,4 @@
-"""The refund service's REST API (routers are added by the features that need them)."""
+"""The refund service's REST API ."""
 
 from __future__ import annotations
 
@@ -10,4 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    return []
+    from refund.api import ledger
+
+    return [ledger.router]

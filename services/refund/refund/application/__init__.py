@@ -1,0 +1,1 @@
+"""Use cases of the refund service: commands and the consumers that decide."""
