@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from refund.api import ledger
+    from refund.api import bank, ledger
 
-    return [ledger.router]
+    return [ledger.router, bank.router]

@@ -264,4 +264,25 @@ REFUND_EVENTS: tuple[type[Event], ...] = (
     RefundStatusFlagged,
 )
 
-registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS)
+
+# ---- bank notifications that match no ledger: stream `parked-<bank reference>` ------------------
+class PaymentParked(Event):
+    """Money the bank notified that cannot be put on a ledger (an unknown payer, a payer with nothing
+    due, an unreadable remittance, a reversal of a payment never recorded): kept for an officer,
+    never dropped. Subject: the payer's credit code when the remittance names one, else the bank
+    reference."""
+
+    name = "refund.PaymentParked"
+    bank_reference: str
+    amount_fen: int
+    credit_debit: str  # CRDT | DBIT
+    reversal: bool
+    value_date: str
+    reason: str  # unknown_payer | nothing_due | unreadable_remittance | unknown_original
+    remittance_text: str | None
+    credit_code: str | None
+    debtor_name: str | None
+    debtor_account: Sealed | None
+
+
+registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS, PaymentParked)

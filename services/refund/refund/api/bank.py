@@ -1,0 +1,88 @@
+"""The bank's side of the refund service: payment notifications (camt.054) at a signed callback,
+and the payments parked for an officer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+
+from eventkit.commands import retrying
+from eventkit.crypto import Keyring
+from eventkit.web.auth import Principal, require_roles
+from eventkit.web.problems import FieldError, Problem
+from eventkit.web.signature import signed_by
+from iso20022 import camt054
+from iso20022.camt054 import DebitCreditNotification
+from iso20022.errors import MessageError
+from refund.adapters.tables import kernel
+from refund.application.payments import record_notification
+from refund.domain.allocation import SettlementRule
+from refund.domain.events import PaymentParked
+
+router = APIRouter(tags=["bank 银行"])
+OFFICERS = ("tax_officer", "auditor", "admin")
+
+
+def _secret(request: Request) -> bytes | None:
+    secret = request.app.state.settings.bank_callback_secret
+    return secret.encode() if secret else None
+
+
+def _keyring(request: Request) -> Keyring | None:
+    """The data keyring, read once (bank accounts are sealed before they are stored)."""
+    if not hasattr(request.app.state, "refund_keyring"):
+        request.app.state.refund_keyring = request.app.state.settings.keyring()
+    keyring: Keyring | None = request.app.state.refund_keyring
+    return keyring
+
+
+def _parse(body: bytes, content_type: str) -> DebitCreditNotification:
+    try:
+        if content_type.startswith("application/json"):
+            return DebitCreditNotification.from_json(body)
+        return camt054.parse(body)
+    except MessageError as exc:
+        raise Problem(
+            422, f"not a camt.054 notification: {exc.reason}", slug="invalid-notification",
+            errors=[FieldError(exc.path, exc.reason, f"报文有误：{exc.reason}")],
+        ) from None  # fmt: skip
+    except ValidationError as exc:
+        raise Problem(
+            422, "not a camt.054 notification", slug="invalid-notification",
+            errors=[FieldError(".".join(map(str, e["loc"])) or "(body)", e["msg"], f"报文有误：{e['msg']}") for e in exc.errors()],
+        ) from None  # fmt: skip
+
+
+@router.post("/v1/bank/notifications")
+async def notify(request: Request, _bank: Principal = Depends(signed_by("bank", _secret))) -> dict[str, Any]:
+    """camt.054 debit/credit notification (XML, or its JSON form with `Content-Type:
+    application/json`), signed `X-Bank-Signature: sha256=<HMAC-SHA256 of the body>`. Payments go
+    onto the payers' ledgers (`PaymentReceived`), reversals reverse them, anything that matches no
+    ledger is parked for an officer. Idempotent by the bank's reference: a notification sent again
+    records nothing new (`duplicate`)."""
+    message = _parse(await request.body(), request.headers.get("content-type", ""))
+    runtime, keyring = request.app.state.runtime, _keyring(request)
+    outcomes = await retrying(
+        runtime.sessions, lambda s: record_notification(s, runtime.store, keyring, message, SettlementRule())
+    )
+    return {"message_id": message.message_id, "entries": [o.__dict__ for o in outcomes]}
+
+
+@router.get("/v1/bank/parked")
+async def parked(request: Request, _: Principal = Depends(require_roles(*OFFICERS))) -> dict[str, Any]:
+    """Money the bank notified that could not be put on a ledger, oldest first (accounts masked)."""
+    t = kernel.events
+    async with request.app.state.sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(t.c.data, t.c.occurred_at).where(t.c.event_type == PaymentParked.name).order_by(t.c.position)
+            )
+        ).all()
+    items = []
+    for data, at in rows:
+        account = data.get("debtor_account")
+        items.append({**data, "debtor_account": account["masked"] if account else None, "parked_at": at.isoformat()})
+    return {"items": items}
