@@ -15,7 +15,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def upsert_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """An INSERT of the session's dialect that has ``on_conflict_do_nothing`` / ``…_do_update``
+    (both PostgreSQL and SQLite have them, each in its own dialect module)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrementing) on SQLite.
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

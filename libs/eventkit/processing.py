@@ -25,12 +25,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiokafka.structs import TopicPartition
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eventkit import context
-from eventkit.db import is_transient
+from eventkit.db import is_transient, upsert_insert
 from eventkit.deadletter import DeadLetters
 from eventkit.envelope import Envelope
 from eventkit.errors import MalformedEvent, UnknownEventType
@@ -132,11 +130,10 @@ class PartitionProcessor:
 
     async def _ensure_offset_rows(self, session: AsyncSession, partitions: Sequence[TopicPartition]) -> None:
         t = self.tables.consumer_offsets
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         now = datetime.now(UTC)
         for tp in partitions:
             await session.execute(
-                insert(t)
+                upsert_insert(session, t)
                 .values(
                     consumer_group=self.sub.group,
                     topic=tp.topic,

@@ -67,23 +67,10 @@ def eventually(probe: Callable[[], Any], what: str, timeout_s: float = 90) -> An
         time.sleep(0.3)
 
 
-async def _create_db(server_url: str, name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return "postgresql+asyncpg://" + server_url.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture
-def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def services(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     run = uuid.uuid4().hex[:8]
-    decl_db = asyncio.run(_create_db(pg_server_url, f"e2e_decl_{run}"))
-    rc_db = asyncio.run(_create_db(pg_server_url, f"e2e_rc_{run}"))
-    refund_db = asyncio.run(_create_db(pg_server_url, f"e2e_refund_{run}"))
+    decl_db, rc_db, refund_db = (new_pg_database(f"e2e_{name}") for name in ("decl", "rc", "refund"))
     private, public = generate_keypair()
     (tmp_path / "jwt.pem").write_text(public)
     Keyring.write_new(tmp_path / "data.key")
@@ -111,12 +98,12 @@ def services(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterat
     inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events")] + [
         TopicSpec("policy.events", 1)
     ]
-    groups = [p.group for p in RC.projections]
+    groups = RC.projections
     asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, groups, inputs))
     decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
-    decl_groups = [p.group for p in DECL.projections]
+    decl_groups = DECL.projections
     asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, decl_groups, decl_topics))
-    refund_groups = [sub.group for sub in REFUND.subscriptions(REFUND_STORE)]
+    refund_groups = REFUND.subscriptions(REFUND_STORE)
     asyncio.run(start_groups_at_end(refund_db, kafka_bootstrap, refund_kernel, refund_groups, [TopicSpec("relief.events", 12)]))
     try:
         decl.start()

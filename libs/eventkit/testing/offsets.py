@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -19,17 +20,29 @@ from eventkit.schema import KernelTables
 from eventkit.testing.proofs import end_offsets
 
 
+class Group(Protocol):
+    """A consumer group and what it reads (a Projection or a Subscription)."""
+
+    @property
+    def group(self) -> str: ...
+
+    @property
+    def topics(self) -> tuple[str, ...]: ...
+
+
 async def start_groups_at_end(
-    database_url: str, bootstrap: str, kernel: KernelTables, groups: Iterable[str], topics: Iterable[TopicSpec]
+    database_url: str, bootstrap: str, kernel: KernelTables, groups: Iterable[Group], topics: Iterable[TopicSpec]
 ) -> None:
+    """Store the end of each of ``topics`` as the next offset of every group that reads it."""
     specs = list(topics)
+    members = list(groups)
     await ensure_topics(bootstrap, specs)
     engine = make_engine(database_url)
     try:
         async with engine.begin() as conn:
             for spec in specs:
                 ends = await end_offsets(bootstrap, spec.name)
-                for group in groups:
+                for group in (m.group for m in members if spec.name in m.topics):
                     for partition, offset in ends.items():
                         await conn.execute(
                             sa.insert(kernel.consumer_offsets).values(

@@ -9,7 +9,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,16 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import sqlalchemy as sa
 
 from declaration.adapters.tables import kernel
 from declaration.service import SPEC
 from declaration.settings import Settings
 from eventkit.crypto import Keyring
-from eventkit.db import make_engine
-from eventkit.kafka import ensure_topics
 from eventkit.migrations import upgrade
-from eventkit.testing.proofs import end_offsets
+from eventkit.testing.offsets import start_groups_at_end
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 
@@ -66,24 +62,8 @@ async def start_projections_at_the_end(db: str, bootstrap: str) -> None:
     relief.events) hold every earlier test's payers. A fresh database would replay all of them
     before showing this test's events, so its projections start at each topic's current end
     instead (the rebuild test opts out and replays everything)."""
-    await ensure_topics(bootstrap, SPEC.definition.topic_specs(12, 1))  # as the service does at start-up
-    engine = make_engine(db)
-    try:
-        async with engine.begin() as conn:
-            for projection in SPEC.definition.projections:
-                for topic in projection.topics:
-                    for partition, offset in (await end_offsets(bootstrap, topic)).items():
-                        await conn.execute(
-                            sa.insert(kernel.consumer_offsets).values(
-                                consumer_group=projection.group,
-                                topic=topic,
-                                partition=partition,
-                                next_offset=offset,
-                                updated_at=datetime.now(UTC),
-                            )
-                        )
-    finally:
-        await engine.dispose()
+    groups = SPEC.definition.projections
+    await start_groups_at_end(db, bootstrap, kernel, groups, SPEC.definition.topic_specs(12, 1))
 
 
 @pytest_asyncio.fixture

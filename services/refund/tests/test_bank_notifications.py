@@ -51,7 +51,7 @@ async def app(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_p
     )
     application = build_app(SPEC, settings)
     runtime = application.state.runtime
-    groups = [s.group for s in SPEC.definition.subscriptions(runtime.store)]
+    groups = SPEC.definition.subscriptions(runtime.store)
     await start_groups_at_end(db, kafka_bootstrap, kernel, groups, [TopicSpec("relief.events", 12)])
     async with application.router.lifespan_context(application):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://refund") as client:

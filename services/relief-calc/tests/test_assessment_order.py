@@ -32,7 +32,7 @@ from relief_calc.application.assessor import Assessor
 from relief_calc.application.policies import policy_files
 from relief_calc.domain.events import registry
 from relief_calc.domain.policies import default_policy_dir
-from relief_calc.domain.policy_events import PolicyPublished
+from relief_calc.domain.policy_events import policy_published
 from relief_calc.service import SPEC
 
 PENSION = {"insurance": "pension", "base_fen": 5_000_000, "employer_rate": "0.16", "individual_rate": "0.08"}
@@ -80,19 +80,7 @@ def _size(cls: type[Event], code: str, size: str, first: str, last: str) -> Even
 def sequences() -> list[list[Envelope]]:
     """Per-key sequences: each keeps its order; the sequences interleave freely."""
     policies = [
-        _env(
-            PolicyPublished(
-                policy_id=p.id,
-                published=p.published.isoformat(),
-                content_hash=p.content_hash(),
-                policy=p.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                published_by="test",
-                source=f"file:{name}",
-            ),
-            p.id,
-            f"policy-{p.id}",
-            1,
-        )
+        _env(policy_published(p, by="test", source=f"file:{name}"), p.id, f"policy-{p.id}", 1)
         for name, p in policy_files(default_policy_dir())
     ]
 

@@ -62,7 +62,7 @@ async def svc(new_pg_database: Callable[[str], str], kafka_bootstrap: str) -> As
     db = new_pg_database("reliefcalc")
     await asyncio.to_thread(upgrade, db, SPEC.migrations_dir)
     # The shared broker keeps earlier tests' events: every consumer group starts at the topics' end.
-    groups = [sub.group for sub in SPEC.definition.subscriptions()]
+    groups = SPEC.definition.subscriptions()
     await start_groups_at_end(db, kafka_bootstrap, kernel, groups, SPEC.definition.topic_specs(12, 1))
     private, public = generate_keypair()
     settings = SPEC.settings_cls(database_url=db, kafka_bootstrap_servers=kafka_bootstrap, auth_jwt_public_key=public)

@@ -32,7 +32,7 @@ from relief_calc.application.assessor import Assessor
 from relief_calc.application.policies import policy_files
 from relief_calc.domain.events import registry
 from relief_calc.domain.policies import default_policy_dir
-from relief_calc.domain.policy_events import PolicyPublished
+from relief_calc.domain.policy_events import policy_published
 from relief_calc.service import SPEC
 
 NANTONG, SUZHOU, WUHAN = "320600", "320500", "420100"
@@ -61,16 +61,7 @@ def _events() -> list[Message]:
     classified small then corrected to large, a social organisation), a voided and a held one."""
     out = []
     for name, policy in policy_files(default_policy_dir()):
-        document = policy.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        published = PolicyPublished(
-            policy_id=policy.id,
-            published=policy.published.isoformat(),
-            content_hash=policy.content_hash(),
-            policy=document,
-            published_by="test",
-            source=f"file:{name}",
-        )
-        out.append(_message(published, policy.id))
+        out.append(_message(policy_published(policy, by="test", source=f"file:{name}"), policy.id))
     for r_i, region in enumerate((NANTONG, SUZHOU, WUHAN)):
         for n, unit_type in enumerate(("enterprise",) * 4 + ("social_organization",)):
             code = make_credit_code(f"91{region}MA{r_i}{n:06d}")

@@ -8,20 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from eventkit.web.auth import Principal, require_roles
-from eventkit.web.problems import Problem
+from eventkit.web.auth import Principal, ensure_payer_scope, require_roles
 from refund.application.dues import load_ledger
 from refund.domain.ledger import statement, totals, violations
 
 router = APIRouter(tags=["ledger 分户账"])
-READERS = ("payer", "tax_officer", "refund_approver", "auditor", "admin")
+STAFF = ("tax_officer", "refund_approver", "auditor", "admin")
+READERS = ("payer", *STAFF)  # a payer: its own records only
 CreditCode = Annotated[str, Path(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", description="统一社会信用代码")]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def ensure_own(principal: Principal, credit_code: str) -> None:
-    if principal.roles <= {"payer"} and principal.payer != credit_code:
-        raise Problem(403, "a payer may only read its own ledger (仅限本单位)", slug="forbidden-payer")
 
 
 @router.get("/v1/payers/{credit_code}/ledger")
@@ -30,7 +25,7 @@ async def get_ledger(
 ) -> dict[str, Any]:
     """The payer's totals (due, paid, credit, refunded, offset, outstanding, balance) and its open
     credits with their settlement (refund or offset)."""
-    ensure_own(principal, credit_code)
+    ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     async with request.app.state.sessions() as session:
         ledger, version = await load_ledger(session, request.app.state.runtime.store, credit_code)
     total = totals(ledger)
@@ -75,7 +70,7 @@ async def get_statement(
     principal: Principal = Depends(require_roles(*READERS)),
 ) -> dict[str, Any]:
     """按月分户: one line per fee period, insurance and part, in a stable order."""
-    ensure_own(principal, credit_code)
+    ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     async with request.app.state.sessions() as session:
         ledger, version = await load_ledger(session, request.app.state.runtime.store, credit_code)
     lines = [

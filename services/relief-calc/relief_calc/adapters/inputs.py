@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eventkit.db import upsert_insert
 from eventkit.events import Message
 from eventkit.projection import Projection
 from refdata.periods import FeePeriod
@@ -34,10 +32,6 @@ from relief_calc.domain.policy_events import PolicyPublished
 from relief_calc.domain.policy_model import Policy, PolicyKind
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def mark(
     session: AsyncSession, keys: Iterable[tuple[str, str]], reason: str, job_id: str | None = None, chunk: int = 1000
 ) -> int:
@@ -47,7 +41,7 @@ async def mark(
         for c, p in sorted(set(keys))
     ]
     for i in range(0, len(rows), chunk):
-        stmt = _insert(session)(pending).values(rows[i : i + chunk])
+        stmt = upsert_insert(session, pending).values(rows[i : i + chunk])
         stmt = stmt.on_conflict_do_update(
             index_elements=["credit_code", "fee_period"],
             set_={
@@ -87,7 +81,7 @@ async def _declared(session: AsyncSession, d: r.DeclaredContent, event_id: str) 
         "unit_type": d.unit_type,
         "lines": [line.model_dump() for line in d.lines],
     }
-    stmt = _insert(session)(declarations).values(credit_code=d.credit_code, fee_period=d.fee_period, **values)
+    stmt = upsert_insert(session, declarations).values(credit_code=d.credit_code, fee_period=d.fee_period, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["credit_code", "fee_period"], set_=values))
     await mark(session, [(d.credit_code, d.fee_period)], "declaration")
 
@@ -122,7 +116,7 @@ async def _sized(session: AsyncSession, e: r.EnterpriseSizeAssigned | r.Enterpri
         else {"assigned_size": e.size, "assigned_event_id": event_id}
     )
     for period in periods:
-        stmt = _insert(session)(sizes).values(credit_code=e.credit_code, fee_period=period, **values)
+        stmt = upsert_insert(session, sizes).values(credit_code=e.credit_code, fee_period=period, **values)
         await session.execute(stmt.on_conflict_do_update(index_elements=["credit_code", "fee_period"], set_=values))
     t = declarations
     declared = await session.execute(
@@ -141,7 +135,7 @@ async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) ->
     # A version that does not fit the known set would stop every assessment: refuse it, so the
     # consumer dead-letters this event and carries on (PolicyDataError names what is wrong).
     PolicySet([*(Policy.model_validate(doc) for (doc,) in await session.execute(sa.select(policies.c.document))), policy])
-    stmt = _insert(session)(policies).values(
+    stmt = upsert_insert(session, policies).values(
         policy_id=e.policy_id,
         published=date.fromisoformat(e.published),
         content_hash=e.content_hash,
@@ -165,7 +159,7 @@ async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) ->
         affected.update((row.credit_code, row.fee_period) for row in await session.execute(q) if policy.scope.covers(row.region))
     job_id = f"{e.policy_id}@{e.published}"
     await session.execute(
-        _insert(session)(jobs)
+        upsert_insert(session, jobs)
         .values(
             job_id=job_id, policy_id=e.policy_id, content_hash=e.content_hash, total=len(affected), created_at=msg.envelope.time
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from eventkit.web.auth import Principal, require_roles
+from eventkit.web.auth import Principal, ensure_payer_scope, require_roles
 from eventkit.web.problems import Problem
 from relief_calc.adapters import liabilities as read
 from relief_calc.adapters.deferrals import approved_deferrals
@@ -19,15 +19,10 @@ from relief_calc.domain.liability_late_fees import Deferral, late_fee
 from relief_calc.domain.policies import LateFeeParameters
 
 router = APIRouter(tags=["liabilities 应缴"])
-READERS = ("payer", "tax_officer", "hr_officer", "finance_officer", "econ_officer", "auditor", "admin")
+STAFF = ("tax_officer", "hr_officer", "finance_officer", "econ_officer", "auditor", "admin")
+READERS = ("payer", *STAFF)  # a payer: its own records only
 CreditCode = Annotated[str, Path(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", description="统一社会信用代码")]
 Period = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="费款所属期 YYYY-MM")]
-
-
-def ensure_own(principal: Principal, credit_code: str) -> None:
-    """A payer sees only its own records; staff roles see every payer."""
-    if principal.roles <= {"payer"} and principal.payer != credit_code:
-        raise Problem(403, "a payer may only read its own liabilities (仅限本单位)", slug="forbidden-payer")
 
 
 @router.get("/v1/payers/{credit_code}/liabilities")
@@ -39,7 +34,7 @@ async def list_liabilities(
     principal: Principal = Depends(require_roles(*READERS)),
 ) -> dict[str, Any]:
     """The payer's assessed liabilities by fee period (a read model: it may trail the log by moments)."""
-    ensure_own(principal, credit_code)
+    ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     async with request.app.state.sessions() as session:
         rows = await read.liabilities_of(session, credit_code, period_from, period_to)
     items = [
@@ -70,7 +65,7 @@ async def get_liability(
 ) -> dict[str, Any]:
     """One payer-period: the liability (lines, totals, the rule behind each line, the input versions)
     and every assessment of it, read from the event store."""
-    ensure_own(principal, credit_code)
+    ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     if as_known_at is not None and as_known_at.tzinfo is None:
         as_known_at = as_known_at.replace(tzinfo=UTC)
     async with request.app.state.sessions() as session:
@@ -124,13 +119,12 @@ async def get_late_fee(
     """滞纳金 of the current liability on day `on`, per insurance and part, with approved deferrals
     (缓缴) taken into account. Until the refund service's ledger is connected, nothing counts as
     paid: `paid_source` is `assumed_zero` and `note` says so."""
-    ensure_own(principal, credit_code)
+    ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     async with request.app.state.sessions() as session:
         events = await read.history(session, credit_code, fee_period)
-        current = next((m.event for m in reversed(events) if not isinstance(m.event, LiabilityWithdrawn)), None)
-        if not events or isinstance(events[-1].event, LiabilityWithdrawn) or current is None:
+        current = events[-1].event if events else None
+        if not isinstance(current, LiabilityAssessed | LiabilityReassessed):  # none, or withdrawn
             raise Problem(404, f"no liability of {credit_code} for {fee_period} (尚未核定)", slug="liability-not-found")
-        assert isinstance(current, LiabilityAssessed | LiabilityReassessed)
         liability = current.liability
         try:
             resolved = (await _POLICIES(session)).parameters(LateFeeParameters, liability.region, fee_period)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 
-from eventkit.web.auth import Principal, require_roles
+from eventkit.web.auth import Principal, ensure_payer_scope, require_roles
 from eventkit.web.problems import FieldError, Problem
 from relief_calc.application.policies import PublishedPolicies
 from relief_calc.domain.errors import InvalidRequest, PolicyDataError
@@ -66,8 +66,8 @@ async def preview_liability(
     """Relief preview (试算) of a declaration or a construction project. A payer may only name its
     own credit code."""
     code = body.payer.credit_code
-    if code is not None and principal.roles == frozenset({"payer"}) and principal.payer != code:
-        raise Problem(403, "a payer may only preview its own liabilities (仅限本单位试算)", slug="forbidden-payer")
+    if code is not None:
+        ensure_payer_scope(principal, code, officer_roles=set(PREVIEW_ROLES) - {"payer"})
     try:
         return preview(body.model_dump(mode="json", exclude_none=True), policies=await _policies(request))
     except InvalidRequest as exc:

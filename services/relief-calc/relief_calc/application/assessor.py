@@ -1,12 +1,12 @@
 """The assessor: works off the marks in ``rc_pending_assessments`` and appends liability events.
 
-A batch of marks is first assessed at once (relief_calc.application.assessor_batch). Should that
-meet a concurrent writer, each marked payer-period is then taken on its own: read the current inputs (declaration, size,
-policies), read the liability as last recorded (the stream's last event), ask the domain which
-event the inputs call for (relief_calc.domain.assessing.next_event), append it with the stream's
-expected version, and delete the mark if no newer mark came meanwhile (its generation). A
-concurrent assessor of the same stream gets a concurrency conflict and the mark stays for the
-next round. On PostgreSQL, instances share the work with ``FOR UPDATE SKIP LOCKED``.
+For each marked payer-period: read the current inputs (declaration, size, policies) and the
+liability as last recorded (the stream's last event), ask the domain which event the inputs call
+for (relief_calc.domain.assessing.next_event), append it with the stream's expected version, and
+delete the mark if no newer mark came meanwhile (its generation). A batch of marks is first taken
+at once (relief_calc.application.assessor_batch); should that meet a concurrent writer, the same
+code takes each mark in its own savepoint, and a mark whose stream another assessor wrote stays
+for the next round. On PostgreSQL, instances share the work with ``FOR UPDATE SKIP LOCKED``.
 
 A payer-period that cannot be assessed (say, a region without parameters for the period) keeps
 its mark with the error, is logged and counted, and is retried when its inputs change again.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,16 +28,14 @@ from eventkit.errors import ConcurrencyError
 from eventkit.events import EventRegistry
 from eventkit.store import EventStore
 from refdata.regions import RegionCatalog
-from relief_calc.adapters.input_rows import size_input
-from relief_calc.adapters.tables import declarations, kernel, pending, sizes
+from relief_calc.adapters.tables import pending
 from relief_calc.application.assessor_batch import assess_batch
 from relief_calc.application.policies import PolicyCache
-from relief_calc.domain.assessing import DeclarationInput, Recorded, next_event
-from relief_calc.domain.liability_events import liability_stream
 from relief_calc.domain.policies import PolicySet
 
 log = logging.getLogger(__name__)
 ASSESSED = Counter("relief_assessments_total", "Payer-periods assessed, by outcome", ["outcome"])
+BACKLOG_EVERY_S = 5.0
 BACKLOG = Gauge("relief_assessment_backlog", "Payer-periods marked for (re)assessment and not done yet")
 
 
@@ -55,6 +54,7 @@ class Assessor:
         self.catalog = catalog or RegionCatalog.default()
         self.batch = batch
         self.policies = PolicyCache()
+        self._backlog_at = float("-inf")
 
     async def run(self, stop: asyncio.Event, idle_s: float = 0.3) -> None:
         delay = idle_s
@@ -95,20 +95,18 @@ class Assessor:
             except ConcurrencyError:  # another assessor wrote one of the streams: mark by mark
                 for row in marks:
                     await self._one(session, row, policy_set)
-            BACKLOG.set(await session.scalar(sa.select(sa.func.count()).select_from(pending)) or 0)
+            await self._report_backlog(session)
         return len(marks)
 
     async def _one(self, session: AsyncSession, mark: Any, policy_set: PolicySet) -> None:
-        where = (
-            pending.c.credit_code == mark.credit_code,
-            pending.c.fee_period == mark.fee_period,
-            pending.c.generation == mark.generation,
-        )
+        """The careful path: one mark in its own savepoint, through the same batch code."""
         try:
             async with session.begin_nested():
-                outcome = await self._assess(session, mark.credit_code, mark.fee_period, policy_set)
-                await session.execute(sa.delete(pending).where(*where))
-            ASSESSED.labels(outcome).inc()
+                outcomes = await assess_batch(
+                    session, [mark], policy_set, store=self.store, registry=self.registry, catalog=self.catalog
+                )
+            for outcome, n in outcomes.items():
+                ASSESSED.labels(outcome).inc(n)
         except ConcurrencyError:
             ASSESSED.labels("conflict").inc()  # another assessor got there first; the mark stays
         except Exception as exc:
@@ -116,49 +114,16 @@ class Assessor:
                 raise
             log.exception("assessor: cannot assess %s %s", mark.credit_code, mark.fee_period)
             ASSESSED.labels("failed").inc()
+            where = (
+                pending.c.credit_code == mark.credit_code,
+                pending.c.fee_period == mark.fee_period,
+                pending.c.generation == mark.generation,
+            )
             await session.execute(sa.update(pending).where(*where).values(last_error=f"{type(exc).__name__}: {exc}"[:2000]))
 
-    async def _assess(self, session: AsyncSession, credit_code: str, fee_period: str, policy_set: PolicySet) -> str:
-        d = (
-            await session.execute(
-                sa.select(declarations).where(declarations.c.credit_code == credit_code, declarations.c.fee_period == fee_period)
-            )
-        ).first()
-        if d is None:
-            return "no_declaration"
-        s = (
-            await session.execute(sa.select(sizes).where(sizes.c.credit_code == credit_code, sizes.c.fee_period == fee_period))
-        ).first()
-        declaration = DeclarationInput(
-            credit_code=credit_code,
-            fee_period=fee_period,
-            declaration_id=d.declaration_id,
-            revision=d.revision,
-            event_id=d.event_id,
-            status=d.status,
-            region=d.region,
-            unit_type=d.unit_type,
-            lines=tuple(d.lines),
-        )
-        size = size_input(s)
-        stream = liability_stream(credit_code, fee_period)
-        recorded = await self.recorded(session, stream)
-        event = next_event(recorded, declaration, size, policy_set, self.catalog)
-        if event is None:
-            return "unchanged"
-        await self.store.append(session, stream, recorded.version, [event], subject=credit_code)
-        return event.name.split(".")[-1]
-
-    async def recorded(self, session: AsyncSession, stream: str) -> Recorded:
-        t = kernel.events
-        row = (
-            await session.execute(
-                sa.select(t.c.stream_version, t.c.event_type, t.c.schema_version, t.c.data)
-                .where(t.c.stream_id == stream)
-                .order_by(t.c.stream_version.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is None:
-            return Recorded()
-        return Recorded(row.stream_version, self.registry.decode_data(row.event_type, row.schema_version, row.data))
+    async def _report_backlog(self, session: AsyncSession) -> None:
+        """The backlog gauge, counted at most every few seconds (a count is a scan of the marks)."""
+        now = time.monotonic()
+        if now - self._backlog_at >= BACKLOG_EVERY_S:
+            self._backlog_at = now
+            BACKLOG.set(await session.scalar(sa.select(sa.func.count()).select_from(pending)) or 0)

@@ -22,7 +22,7 @@ from relief_calc.adapters.tables import kernel, policies
 from relief_calc.adapters.topics import POLICY_TOPIC
 from relief_calc.domain.errors import PolicyDataError
 from relief_calc.domain.policies import PolicySet, parse_policy
-from relief_calc.domain.policy_events import PolicyPublished, policy_stream
+from relief_calc.domain.policy_events import PolicyPublished, policy_published, policy_stream
 from relief_calc.domain.policy_model import Policy
 
 PUBLISHED_TYPE = PolicyPublished.name
@@ -70,16 +70,7 @@ async def publish(session: AsyncSession, store: EventStore, policy: Policy, *, b
         session,
         stream,
         len(versions),
-        [
-            PolicyPublished(
-                policy_id=policy.id,
-                published=policy.published.isoformat(),
-                content_hash=digest,
-                policy=policy.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                published_by=by,
-                source=source,
-            )
-        ],
+        [policy_published(policy, by=by, source=source)],
         subject=policy.id,
         topic=POLICY_TOPIC,
     )

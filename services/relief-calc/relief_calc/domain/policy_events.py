@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventkit.events import Event
+from relief_calc.domain.policy_model import Policy
 
 
 class PolicyPublished(Event):
@@ -21,6 +22,19 @@ class PolicyPublished(Event):
     policy: dict[str, Any]  # the policy document, as relief_calc.domain.policy_model.Policy
     published_by: str
     source: str  # file:<name> | rest
+
+
+def policy_published(policy: Policy, *, by: str, source: str) -> PolicyPublished:
+    """The event of one version. The document is dumped with the fields it was given only, so that
+    it validates back to the same policy (and the same content hash)."""
+    return PolicyPublished(
+        policy_id=policy.id,
+        published=policy.published.isoformat(),
+        content_hash=policy.content_hash(),
+        policy=policy.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        published_by=by,
+        source=source,
+    )
 
 
 def policy_stream(policy_id: str) -> str:
