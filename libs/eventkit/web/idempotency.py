@@ -18,8 +18,10 @@ Semantics, per (principal, key), rows in the kernel table es_idempotency_keys:
 - same key, different request: 422 problem naming the `Idempotency-Key` header;
 - same key while the first is still running: 409 problem (Retry-After), unless the marker is older
   than the lease (`idempotency_lease_s`), when the first attempt is presumed dead and taken over;
+- an optimistic-concurrency conflict (another writer moved the stream on) runs the command
+  again on fresh state, a few times (`attempts`), in a new transaction;
 - a 4xx Problem (or HTTPException) from the command is stored and replayed like a success; a
-  5xx, an unhandled error or an optimistic-concurrency conflict deletes the marker so a retry
+  5xx, an unhandled error or a conflict that outlasts the attempts deletes the marker so a retry
   runs the command afresh.
 Without the header, `run` just executes the command in one transaction.
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eventkit.db import transaction
+from eventkit.errors import ConcurrencyError
 from eventkit.schema import kernel_tables
 from eventkit.web.problems import FieldError, Problem, problem_from_http_exception, problem_response
 
@@ -118,6 +122,7 @@ class Idempotency:
         principal: str,
         fingerprint: str,
         lease_s: float,
+        attempts: int = 5,
     ) -> None:
         self.request = request
         self.sessions = sessions
@@ -125,22 +130,19 @@ class Idempotency:
         self.principal = principal
         self.fingerprint = fingerprint
         self.lease_s = lease_s
+        self.attempts = attempts  # decisions made again after an optimistic-concurrency conflict
 
     def _row(self) -> sa.ColumnElement[bool]:
         return sa.and_(_KEYS.c.principal == self.principal, _KEYS.c.key == self.key)
 
     async def run(self, command: Command) -> Response:
         if self.key is None:
-            async with transaction(self.sessions) as session:
-                return render(await command(session))
+            return await self._decide(command, None)
         claim = await self._reserve()
         if isinstance(claim, Response):
             return claim
         try:
-            async with transaction(self.sessions) as session:
-                response = render(await command(session))
-                await self._complete(session, claim, response)
-            return response
+            return await self._decide(command, claim)
         except _ClaimLost:
             raise self._lost() from None
         except (Problem, StarletteHTTPException) as exc:
@@ -162,6 +164,23 @@ class Idempotency:
             # 5xx, ConcurrencyError, cancellation: nothing was committed, let a retry run.
             await self._release(claim)
             raise
+
+    async def _decide(self, command: Command, claim: datetime | None) -> Response:
+        """Run the command in a transaction (completing the claim in it); when another writer moved
+        a stream on (ConcurrencyError) nothing was committed: decide again on fresh state, a few
+        times, with jitter."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with transaction(self.sessions) as session:
+                    response = render(await command(session))
+                    if claim is not None:
+                        await self._complete(session, claim, response)
+                return response
+            except ConcurrencyError:
+                if attempt == self.attempts:
+                    raise
+                await anyio.sleep(0.01 * attempt * (1 + random.random()))
+        raise AssertionError("unreachable")
 
     async def _reserve(self) -> datetime | Response:
         """Commit our in-flight marker and return its timestamp (our claim), or the replay."""

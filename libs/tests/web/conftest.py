@@ -69,6 +69,7 @@ class Controls:
     """Knobs the tests turn on the test app's command."""
 
     calls: int = 0
+    conflicts: int = 0  # optimistic-concurrency conflicts to raise before succeeding
     fail_times: int = 0  # the next N commands raise RuntimeError (a 5xx)
     gate: asyncio.Event | None = None  # when set, the command waits on it after writing
     entered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -85,6 +86,9 @@ def build_router(controls: Controls) -> APIRouter:
             if controls.fail_times > 0:
                 controls.fail_times -= 1
                 raise RuntimeError("database exploded with secret 6222020200001234")
+            if controls.conflicts > 0:
+                controls.conflicts -= 1
+                raise ConcurrencyError("thing-1", 0, 1)
             if body.name == "taken":
                 raise Problem(409, "that name is taken", slug="name-taken")
             if controls.gate is not None:

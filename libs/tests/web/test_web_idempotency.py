@@ -129,6 +129,19 @@ async def test_server_error_releases_the_key_and_a_retry_runs(h: Any) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_concurrency_conflict_is_decided_again_in_a_new_transaction(h: Any) -> None:
+    h.controls.conflicts = 2
+    r = await post(h, {"name": "a"}, "k-6")
+    assert r.status_code == 201 and r.json()["count"] == 1, r.text
+    assert h.controls.calls == 3 and await h.count_things() == 1  # the two lost attempts left nothing
+    h.controls.conflicts = 99  # one that outlasts the attempts: 409, the key released for a retry
+    r = await post(h, {"name": "b"}, "k-7")
+    assert r.status_code == 409 and await h.count_things() == 1
+    async with h.sessions() as s:
+        assert (await s.execute(sa.select(sa.func.count()).select_from(KEYS).where(KEYS.c.key == "k-7"))).scalar_one() == 0
+
+
+@pytest.mark.asyncio
 async def test_client_error_is_stored_and_replayed(h: Any) -> None:
     first = await post(h, {"name": "taken"}, "k-6")
     assert first.status_code == 409 and first.json()["type"] == "urn:relief:problem:name-taken"

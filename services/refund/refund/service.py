@@ -7,12 +7,13 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-from refund.adapters import topics
+from refund.adapters import refunds, topics
 from refund.adapters.tables import metadata
 from refund.api import routers
 from refund.application.dues import dues_processor
 from refund.domain.events import registry
 from refund.settings import Settings
+from refund.workers import background
 
 DEFINITION = ServiceDefinition(
     name="refund",
@@ -21,7 +22,7 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.REFUND_TOPIC, registry),),
+    projections=(stream_index(metadata, topics.REFUND_TOPIC, registry), refunds.projection()),
     processor_factories=(dues_processor,),
 )
 
@@ -30,4 +31,5 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).parent / "migrations",
     routers=routers,
+    lifespan_hooks=(background,),
 )

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from eventkit.commands import retrying
-from eventkit.crypto import Keyring
 from eventkit.web.auth import Principal, require_roles
 from eventkit.web.problems import FieldError, Problem
 from eventkit.web.signature import signed_by
@@ -18,25 +17,17 @@ from iso20022 import camt054
 from iso20022.camt054 import DebitCreditNotification
 from iso20022.errors import MessageError
 from refund.adapters.tables import kernel
+from refund.api.deps import keyring, settlement_rule
 from refund.application.payments import record_notification
-from refund.domain.allocation import SettlementRule
 from refund.domain.events import PaymentParked
 
 router = APIRouter(tags=["bank 银行"])
 OFFICERS = ("tax_officer", "auditor", "admin")
 
 
-def _secret(request: Request) -> bytes | None:
+def bank_secret(request: Request) -> bytes | None:
     secret = request.app.state.settings.bank_callback_secret
     return secret.encode() if secret else None
-
-
-def _keyring(request: Request) -> Keyring | None:
-    """The data keyring, read once (bank accounts are sealed before they are stored)."""
-    if not hasattr(request.app.state, "refund_keyring"):
-        request.app.state.refund_keyring = request.app.state.settings.keyring()
-    keyring: Keyring | None = request.app.state.refund_keyring
-    return keyring
 
 
 def _parse(body: bytes, content_type: str) -> DebitCreditNotification:
@@ -57,16 +48,16 @@ def _parse(body: bytes, content_type: str) -> DebitCreditNotification:
 
 
 @router.post("/v1/bank/notifications")
-async def notify(request: Request, _bank: Principal = Depends(signed_by("bank", _secret))) -> dict[str, Any]:
+async def notify(request: Request, _bank: Principal = Depends(signed_by("bank", bank_secret))) -> dict[str, Any]:
     """camt.054 debit/credit notification (XML, or its JSON form with `Content-Type:
     application/json`), signed `X-Bank-Signature: sha256=<HMAC-SHA256 of the body>`. Payments go
     onto the payers' ledgers (`PaymentReceived`), reversals reverse them, anything that matches no
     ledger is parked for an officer. Idempotent by the bank's reference: a notification sent again
     records nothing new (`duplicate`)."""
     message = _parse(await request.body(), request.headers.get("content-type", ""))
-    runtime, keyring = request.app.state.runtime, _keyring(request)
+    runtime, ring = request.app.state.runtime, keyring(request)
     outcomes = await retrying(
-        runtime.sessions, lambda s: record_notification(s, runtime.store, keyring, message, SettlementRule())
+        runtime.sessions, lambda s: record_notification(s, runtime.store, ring, message, settlement_rule(request))
     )
     return {"message_id": message.message_id, "entries": [o.__dict__ for o in outcomes]}
 

@@ -27,10 +27,8 @@ from iso20022.entries import Entry, PaymentRemittance
 from refund.adapters.tables import kernel
 from refund.application.dues import load_ledger
 from refund.domain.allocation import PaymentNotice, SettlementRule, receive_payment, reverse_payment
-from refund.domain.events import PaymentParked, PaymentReceived, Remittance, ledger_stream
+from refund.domain.events import ACCOUNT_CONTEXT, PaymentParked, PaymentReceived, Remittance, ledger_stream
 from refund.domain.issues import Conflict, NotFound, Rejected
-
-ACCOUNT_CONTEXT = "refund/payment.payer_account"
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,7 @@ async def record_entry(
         return await _park(session, store, keyring, entry, "unknown_payer", code)
     if entry.bank_reference not in ledger.payment_by_reference and not ledger.owed():
         return await _park(session, store, keyring, entry, "nothing_due", code)
+    debtor = entry.debtor
     notice = PaymentNotice(
         credit_code=code,
         payment_id=f"P-{entry.bank_reference}",
@@ -104,7 +103,9 @@ async def record_entry(
         amount_fen=entry.amount_fen,
         value_date=entry.value_date.isoformat(),
         remittance=Remittance(fee_period=remittance.fee_period, insurance=remittance.insurance, text=entry.remittance or ""),
-        payer_account=Sealed.seal(entry.debtor.account, keyring, ACCOUNT_CONTEXT) if entry.debtor and keyring else None,
+        payer_account=Sealed.seal(debtor.account, keyring, ACCOUNT_CONTEXT) if debtor and keyring else None,
+        payer_account_index=keyring.blind_index(debtor.account, context=ACCOUNT_CONTEXT) if debtor and keyring else None,
+        payer_name=debtor.name if debtor else None,
     )
     events = receive_payment(ledger, notice, rule)
     await store.append(session, ledger_stream(code), version, events, subject=code)

@@ -37,6 +37,7 @@ from refund.domain.events import (
     PaymentReceived,
     PaymentReversed,
     RefundConvertedToOffset,
+    RefundRequested,
     Remittance,
     SettlementChosen,
 )
@@ -56,6 +57,9 @@ class SettlementRule:
     otherwise: str = OFFSET
     payment_excess: str = OFFSET
     payer_may_choose: tuple[str, ...] = (OFFSET,)
+    # credits settled by refund are requested ex officio (依职权退费) to the account the payer last
+    # paid from, as soon as they arise; an officer approves before anything reaches the bank
+    request_ex_officio: bool = True
 
     def default_for(self, origin: Key, cause: str) -> str:
         if origin == UNALLOCATED or cause == "payment_excess":
@@ -94,6 +98,8 @@ class PaymentNotice:
     value_date: str
     remittance: Remittance = field(default_factory=Remittance)
     payer_account: Sealed | None = None
+    payer_account_index: str | None = None
+    payer_name: str | None = None
 
 
 # ---- dues ---------------------------------------------------------------------------------------
@@ -162,6 +168,8 @@ def receive_payment(ledger: Ledger, payment: PaymentNotice, rule: SettlementRule
         value_date=payment.value_date,
         remittance=payment.remittance,
         payer_account=payment.payer_account,
+        payer_account_index=payment.payer_account_index,
+        payer_name=payment.payer_name,
         allocations=allocate(ledger, payment.amount_fen, payment.remittance),
     )
     return _then_settle(ledger, [entry], rule, cause="payment_excess")
@@ -284,7 +292,34 @@ def settle(ledger: Ledger, rule: SettlementRule, cause: str) -> list[Event]:
             if lot.available == 0:
                 break
             emit(_offset(ledger, lot.credit_id, k, min(ledger.accounts[k].outstanding, lot.available), "offset"))
+    if rule.request_ex_officio:
+        request = _ex_officio_request(ledger)
+        if request is not None:
+            emit(request)
     return out
+
+
+def ex_officio_refund_id(credit_code: str, position: int) -> str:
+    """The id of a refund requested ex officio: the payer and the request's position in its ledger
+    stream, so deciding the same thing again gives the same id (at most 35 characters)."""
+    return f"RF-{credit_code}-{position}"
+
+
+def _ex_officio_request(ledger: Ledger) -> RefundRequested | None:
+    """Every credit settled by refund and held by no refund, requested back to the payer's account."""
+    payee = ledger.payee
+    draws = tuple(
+        Draw(credit_id=lot.credit_id, amount_fen=lot.available)
+        for lot in ledger.credits.values()
+        if lot.settlement == REFUND and lot.available > 0
+    )
+    if payee is None or not draws:
+        return None  # no account known: the credit waits for an officer's request
+    return RefundRequested(
+        credit_code=ledger.credit_code, refund_id=ex_officio_refund_id(ledger.credit_code, ledger.version + 1),
+        amount_fen=sum(d.amount_fen for d in draws), draws=draws, account=payee.account, account_index=payee.account_index,
+        account_name=payee.name, requested_by=SYSTEM, ex_officio=True,
+    )  # fmt: skip
 
 
 def _offset(ledger: Ledger, credit_id: str, to: Key, amount: int, reason: str) -> OffsetApplied:

@@ -37,6 +37,11 @@ def ledger_stream(credit_code: str) -> str:
     return f"ledger-{credit_code}"
 
 
+# The encryption context of every bank account this service seals (payers' accounts on payments,
+# payees of refunds), so that the account a payment came from can be the payee of its refund.
+ACCOUNT_CONTEXT = "refund/bank_account"
+
+
 # ---- accounts and entries -------------------------------------------------------------------------
 class DueLine(_Part):
     insurance: str
@@ -85,6 +90,8 @@ class PaymentReceived(Event):
     remittance: Remittance
     payer_account: Sealed | None = None
     allocations: tuple[Allocation, ...]  # sums to amount_fen; the excess on the unallocated account
+    payer_account_index: str | None = None  # blind index of the account (compare without decrypting)
+    payer_name: str | None = None  # the account holder's name as the bank gave it
 
 
 class PaymentReversed(Event):
@@ -176,6 +183,9 @@ class RefundInstructed(Event):
     message_id: str  # pain.001 GrpHdr/MsgId of this attempt
     payload_sha256: str  # of the exact bytes stored and re-sent
     amount_fen: int
+    # the exact pain.001 bytes, sealed (they name the payee's account): re-sent unchanged after a
+    # timeout the bank never received, and rebuilt from the log with everything else
+    payload: Sealed | None = None
 
 
 class RefundAccepted(Event):
@@ -205,6 +215,7 @@ class RefundSettled(Event):
     message_id: str
     amount_fen: int
     bank_reference: str
+    booking_date: str | None = None  # YYYY-MM-DD, when the bank reported it
 
 
 class RefundRetried(Event):

@@ -33,6 +33,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from eventkit.crypto import Sealed
 from eventkit.events import Event
 from refund.domain.events import (
     CreditArisen,
@@ -125,6 +126,15 @@ class Reservation:
     closed: bool = False  # settled or converted: holds nothing any more
 
 
+@dataclass(frozen=True)
+class Payee:
+    """The account the payer last paid from (原路退回: where an ex-officio refund goes)."""
+
+    account: Sealed
+    account_index: str
+    name: str
+
+
 @dataclass
 class Ledger:
     credit_code: str = ""
@@ -140,6 +150,7 @@ class Ledger:
     refund_events: dict[str, list[Event]] = field(default_factory=dict)
     money_in: int = 0
     money_out: int = 0
+    payee: Payee | None = None
 
     def account(self, key: Key) -> Balance:
         if key not in self.accounts:
@@ -164,6 +175,8 @@ class Ledger:
             self.payments[e.payment_id] = e
             self.payment_by_reference[e.bank_reference] = e.payment_id
             self.money_in += e.amount_fen
+            if e.payer_account is not None and e.payer_account_index and e.payer_name:
+                self.payee = Payee(e.payer_account, e.payer_account_index, e.payer_name)
         elif isinstance(e, PaymentReversed):
             for a in e.allocations:
                 self.account(Key(a.fee_period, a.insurance, a.part)).paid -= a.amount_fen

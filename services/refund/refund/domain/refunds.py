@@ -135,6 +135,28 @@ def refund_of(ledger: Ledger, refund_id: str) -> RefundState:
     return state
 
 
+@dataclass(frozen=True)
+class Payee:
+    """Where the current attempt of a refund pays to, and its stored instruction once instructed."""
+
+    account: Sealed
+    account_name: str
+    bank_name: str
+    instructed: RefundInstructed | None
+
+
+def payee_of(ledger: Ledger, refund_id: str) -> Payee:
+    payee: Payee | None = None
+    for e in ledger.refund_events.get(refund_id, ()):
+        if isinstance(e, RefundRequested | RefundRetried):
+            payee = Payee(e.account, e.account_name, e.bank_name, None)
+        elif isinstance(e, RefundInstructed) and payee is not None:
+            payee = replace(payee, instructed=e)
+    if payee is None:
+        raise NotFound("refund", f"没有退费 {refund_id}", f"no refund {refund_id}")
+    return payee
+
+
 # ---- decisions ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RefundRequest:
@@ -261,6 +283,7 @@ class BankStatus:
     reason: str = ""
     bank_reference: str = ""
     amount_fen: int | None = None
+    booking_date: str | None = None  # YYYY-MM-DD of a settlement, as the bank reported it
 
 
 def record_status(ledger: Ledger, refund_id: str, status: BankStatus) -> list[Event]:
@@ -306,7 +329,12 @@ def record_status(ledger: Ledger, refund_id: str, status: BankStatus) -> list[Ev
         if status.amount_fen is not None and status.amount_fen != s.amount_fen:
             return flag(f"settled {status.amount_fen} fen, instructed {s.amount_fen}")
         if now in (INSTRUCTED, ACCEPTED):
-            return [RefundSettled(**ids, attempt=attempt.number, amount_fen=s.amount_fen, bank_reference=status.bank_reference)]
+            return [
+                RefundSettled(
+                    **ids, attempt=attempt.number, amount_fen=s.amount_fen, bank_reference=status.bank_reference,
+                    booking_date=status.booking_date,
+                )
+            ]  # fmt: skip
         return flag(f"ACSC while {now}")
     if now == REJECTED:  # RJCT
         return []
