@@ -42,7 +42,10 @@ def test_make_run_brings_every_service_to_ready_and_ctrl_c_stops_everything(tmp_
                 checks = {c["name"]: c["ok"] for c in json.loads(resp.read())["checks"]}
                 assert checks == {"database": True, "kafka": True, "consumers": True}
             assert (var / f"{name}.db").exists()  # the embedded SQLite default
-        pids = [info["pid"] for info in summary["services"].values()] + [summary["kafka_pid"]]
+        bank = summary["bank_simulator"]  # the refund service instructs refunds to it
+        with urllib.request.urlopen(bank["url"] + "/ledger/summary", timeout=10) as resp:
+            assert json.loads(resp.read())["paid_count"] == 0
+        pids = [info["pid"] for info in summary["services"].values()] + [summary["kafka_pid"], bank["pid"]]
         print(f"make run ready after {summary['ready_after_s']} s")
     finally:
         launcher.send_signal(signal.SIGINT)

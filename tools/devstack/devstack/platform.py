@@ -22,3 +22,7 @@ SERVICES = (
     ServiceProc("refund", "REFUND_", 8003),
     ServiceProc("classification", "CLASSIFICATION_", 8004),
 )
+
+# Not a service of the platform: the bank simulator (tools/banksim) that `make run` starts so that
+# refunds can be instructed and payments notified on one machine.
+BANK_SIMULATOR = ServiceProc("banksim", "BANKSIM_", 8900)

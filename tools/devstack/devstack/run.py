@@ -6,7 +6,10 @@
    data key personal data is encrypted with (var/keys/data.key);
 3. each service's topics and database migrations (SQLite files var/<service>.db unless
    <PREFIX>DATABASE_URL points elsewhere);
-4. the four services, each `<service> serve` with its log in var/log/<service>.log;
+4. the four services, each `<service> serve` with its log in var/log/<service>.log, and the bank
+   simulator (tools/banksim, its ledger in var/banksim.sqlite) that the refund service instructs
+   refunds to and that notifies payments and refund statuses back, signed with a secret made
+   once under var/keys;
 5. waits until every `/readyz` answers 200, prints the URLs (also written to var/run.json for
    scripts), and runs until Ctrl-C or SIGTERM, then stops every process it started: services
    first, the broker last.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -33,7 +37,7 @@ from typing import IO, Any
 from devstack.jars import ensure_kafka_jars
 from devstack.kafka import KafkaBroker
 from devstack.paths import repo_root
-from devstack.platform import SERVICES, ServiceProc
+from devstack.platform import BANK_SIMULATOR, SERVICES, ServiceProc
 from devstack.ports import free_port, port_is_free
 
 READY_TIMEOUT_S = 120.0
@@ -87,13 +91,16 @@ def run(args: argparse.Namespace) -> int:
         broker = KafkaBroker(var / "kafka", port=args.kafka_port)
         broker.start()
         _say(f"Kafka broker ready at {broker.bootstrap} (log: {broker.log_dir / 'server.log'})")
-        env = _service_env(var, broker.bootstrap, venv_bin)
+        bank_port = _port(BANK_SIMULATOR)
+        env = _service_env(var, broker.bootstrap, venv_bin, bank_port)
         for svc in SERVICES:
             _check(svc.command(venv_bin, "topics"), env, var / "log" / f"{svc.name}.log")
             _check(svc.command(venv_bin, "migrate"), env, var / "log" / f"{svc.name}.log")
         _say("topics created, databases migrated")
         for svc in SERVICES:
             running.append(_start(svc, venv_bin, env, var))
+        refund = next(r for r in running if r.service.name == "refund")
+        running.append(_start(BANK_SIMULATOR, venv_bin, _bank_env(env, var, refund.url), var, bank_port))
         _wait_ready(running)
         elapsed = time.monotonic() - started
         summary = {
@@ -109,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
                     "pid": r.proc.pid,
                 }
                 for r in running
+                if r.service is not BANK_SIMULATOR
             },
+            "bank_simulator": {"url": running[-1].url, "log": str(running[-1].log), "pid": running[-1].proc.pid},
             "jwt_private_key": str(var / "keys" / "jwt-private.pem"),
         }
         _print_banner(summary)
@@ -142,7 +151,29 @@ def run(args: argparse.Namespace) -> int:
             _say("Kafka broker stopped")
 
 
-def _service_env(var: Path, bootstrap: str, venv_bin: Path) -> dict[str, str]:
+def _port(svc: ServiceProc) -> int:
+    return svc.default_port if port_is_free(svc.default_port) else free_port()
+
+
+def _bank_secret(keys: Path) -> str:
+    """The secret the simulator signs its callbacks with and the refund service checks (made once)."""
+    path = keys / "bank-callback.secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _bank_env(env: dict[str, str], var: Path, refund_url: str) -> dict[str, str]:
+    out = dict(env)
+    out.setdefault("BANKSIM_LEDGER", str(var / "banksim.sqlite"))
+    out.setdefault("BANKSIM_SECRET", env["REFUND_BANK_CALLBACK_SECRET"])
+    out.setdefault("BANKSIM_CALLBACK_URL", f"{refund_url}/v1/bank/status-reports")
+    out.setdefault("BANKSIM_NOTIFY_URL", f"{refund_url}/v1/bank/notifications")
+    return out
+
+
+def _service_env(var: Path, bootstrap: str, venv_bin: Path, bank_port: int) -> dict[str, str]:
     keys = var / "keys"
     if not (keys / "jwt-public.pem").exists():
         subprocess.run([str(venv_bin / "eventkit-token"), "keygen", "--dir", str(keys)], check=True, stdout=subprocess.DEVNULL)
@@ -157,6 +188,8 @@ def _service_env(var: Path, bootstrap: str, venv_bin: Path) -> dict[str, str]:
     env.setdefault("DATA_KEY_FILE", str(data_key))
     for svc in SERVICES:
         env.setdefault(f"{svc.env_prefix}DATABASE_URL", f"sqlite+aiosqlite:///{var / (svc.name + '.db')}")
+    env.setdefault("REFUND_BANK_URL", f"http://127.0.0.1:{bank_port}")
+    env.setdefault("REFUND_BANK_CALLBACK_SECRET", _bank_secret(keys))
     return env
 
 
@@ -167,8 +200,8 @@ def _check(cmd: list[str], env: dict[str, str], log: Path) -> None:
         raise RuntimeError(f"{' '.join(cmd[-2:])} failed (exit {result.returncode}); see {log}:\n{_tail(log)}")
 
 
-def _start(svc: ServiceProc, venv_bin: Path, env: dict[str, str], var: Path) -> Running:
-    port = svc.default_port if port_is_free(svc.default_port) else free_port()
+def _start(svc: ServiceProc, venv_bin: Path, env: dict[str, str], var: Path, port: int | None = None) -> Running:
+    port = port if port is not None else _port(svc)
     log = var / "log" / f"{svc.name}.log"
     handle = open(log, "ab")
     proc = subprocess.Popen(
