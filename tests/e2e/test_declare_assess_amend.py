@@ -260,14 +260,21 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
         return fee if len(fee["payments"]) == payments else None
 
     fee = late_fee(0)
-    assert (fee["due_date"], fee["unpaid_fen"], fee["late_fee_fen"], fee["paid_source"]) == ("2020-05-25", 800_000, 4_000, "ledger")
+    assert (fee["due_date"], fee["unpaid_fen"], fee["late_fee_fen"], fee["paid_source"]) == (
+        "2020-05-25",
+        800_000,
+        4_000,
+        "ledger",
+    )
     # The bank notifies the refund service that the payer paid May's employer pension on 05-30, five
     # days late (once the ledger holds May's dues as reassessed); relief-calc counts it from refund.events.
     refund = services["refund"]
 
     def may_due() -> bool:
         status, out = call("GET", f"{refund.url}/v1/payers/{code}/ledger/statement", payer_token)
-        lines = {(x["fee_period"], x["insurance"], x["part"]): x["due_fen"] for x in out.get("items", [])} if status == 200 else {}
+        lines = (
+            {(x["fee_period"], x["insurance"], x["part"]): x["due_fen"] for x in out.get("items", [])} if status == 200 else {}
+        )
         return lines.get(("2020-05", "pension", "employer")) == 400_000
 
     eventually(may_due, "the ledger holds May's reassessed dues")

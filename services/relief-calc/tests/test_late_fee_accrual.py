@@ -4,6 +4,7 @@ the single-amount rule it generalises, and its boundaries."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -32,15 +33,13 @@ def test_paying_everything_on_a_day_is_late_until_that_day(owed: int, paid_offse
     assert sum(r.days for r in runs) == (late_fee_days(DUE, paid_on) if owed else 0)
 
 
-@given(fen, st.lists(st.tuples(st.integers(min_value=-10, max_value=300), st.integers(-10**6, 10**6)), max_size=8))
-def test_runs_are_disjoint_ordered_positive_and_never_above_the_owed_amount(
-    owed: int, moves: list[tuple[int, int]]
-) -> None:
+@given(fen, st.lists(st.tuples(st.integers(min_value=-10, max_value=300), st.integers(-(10**6), 10**6)), max_size=8))
+def test_runs_are_disjoint_ordered_positive_and_never_above_the_owed_amount(owed: int, moves: list[tuple[int, int]]) -> None:
     on = DUE + timedelta(days=200)
     runs = overdue_runs(owed, DUE, on, [(DUE + timedelta(days=d), f) for d, f in moves])
     for r in runs:
         assert DUE < r.first <= r.last <= on and 0 < r.overdue_fen <= owed
-    for a, b in zip(runs, runs[1:], strict=False):
+    for a, b in pairwise(runs):
         assert a.last < b.first and (a.overdue_fen != b.overdue_fen or a.last + timedelta(days=1) < b.first)
 
 

@@ -114,7 +114,13 @@ def pension_employer(out: dict) -> dict:  # type: ignore[type-arg]
 def test_paid_in_full_on_the_due_date_costs_nothing() -> None:
     out = late_fee(liability(), date(2020, 6, 4), LAW, paid=[paid("payment", date(2020, 5, 25), 400_000)])
     line = pension_employer(out)
-    assert (line["late_fee_fen"], line["paid_fen"], line["unpaid_fen"], line["days_late"], line["overdue"]) == (0, 400_000, 0, 0, [])
+    assert (line["late_fee_fen"], line["paid_fen"], line["unpaid_fen"], line["days_late"], line["overdue"]) == (
+        0,
+        400_000,
+        0,
+        0,
+        [],
+    )
     early = late_fee(liability(), date(2020, 6, 4), LAW, paid=[paid("payment", date(2020, 5, 10), 400_000)])
     assert pension_employer(early)["late_fee_fen"] == 0
 

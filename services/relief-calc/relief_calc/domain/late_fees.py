@@ -123,7 +123,9 @@ def overdue_runs(owed_fen: int, due_date: date, on: date, settled: Iterable[tupl
     changes: dict[date, int] = {}
     for day, fen in settled:
         if isinstance(fen, bool) or not isinstance(fen, int):
-            raise InvalidRequest(f"金额必须是整数（分），实际为{fen!r}", f"amounts must be integer fen, got {fen!r}", field="settled")
+            raise InvalidRequest(
+                f"金额必须是整数（分），实际为{fen!r}", f"amounts must be integer fen, got {fen!r}", field="settled"
+            )
         effective = _day(day, "settled day") + timedelta(days=1)
         if effective <= start:
             paid += fen
