@@ -17,6 +17,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
+from eventkit.web.signature import sign
 from eventkit.web.tokens import generate_keypair, issue_token
+from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
 from refdata.codes import make_credit_code
 from refund.adapters.tables import kernel as refund_kernel
 from refund.domain.events import registry as refund_registry
@@ -43,6 +46,7 @@ from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
 SIZE_ASSIGNED = "relief.classification.EnterpriseSizeAssigned.v1"
+BANK_SECRET = "e2e-bank-secret"
 REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
 
 
@@ -55,6 +59,31 @@ def call(method: str, url: str, token: str, body: Any = None, **headers: str) ->
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
+
+
+def bank_pays(url: str, code: str, reference: str, fen: int, value_date: date, period: str) -> list[Any]:
+    """The bank's signed camt.054 callback: the payer paid ``fen`` for ``period``'s pension."""
+    entry = Entry(
+        bank_reference=reference,
+        amount_fen=fen,
+        credit_debit="CRDT",
+        booking_date=value_date,
+        value_date=value_date,
+        end_to_end_id="NOTPROVIDED",
+        debtor=Party(name="南通某某机械有限公司", account="6222020200001234567"),
+        remittance=PaymentRemittance(credit_code=code, fee_period=period, insurance="pension").text(),
+    )
+    body = DebitCreditNotification(
+        message_id=f"NTF-{reference}",
+        created_at=datetime(value_date.year, value_date.month, value_date.day, 10, tzinfo=UTC),
+        notification_id="N1",
+        account="3206000000000001",
+        entries=(entry,),
+    ).to_xml()
+    headers = {"Content-Type": "application/xml", "X-Bank-Signature": sign(BANK_SECRET.encode(), body)}
+    request = urllib.request.Request(url + "/v1/bank/notifications", data=body, method="POST", headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read())["entries"]  # type: ignore[no-any-return]
 
 
 def eventually(probe: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
@@ -90,12 +119,22 @@ def services(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_pa
         free_port(),
         tmp_path / "relief-calc.log",
     )
-    refund = ServiceProcess("refund", {**common, "REFUND_DATABASE_URL": refund_db}, free_port(), tmp_path / "refund.log")
+    refund = ServiceProcess(
+        "refund",
+        {
+            **common,
+            "REFUND_DATABASE_URL": refund_db,
+            "REFUND_DATA_KEY_FILE": str(tmp_path / "data.key"),
+            "REFUND_BANK_CALLBACK_SECRET": BANK_SECRET,
+        },
+        free_port(),
+        tmp_path / "refund.log",
+    )
     decl.run("migrate")
     rc.run("migrate")
     refund.run("migrate")
     # The shared broker holds earlier tests' declarations and policies: read only this test's.
-    inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events")] + [
+    inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events", "refund.events")] + [
         TopicSpec("policy.events", 1)
     ]
     groups = RC.projections
@@ -214,15 +253,39 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
     assert status == 200 and then["version"] == 1 and then["liability"]["lines"][0]["relief"] == "none"
 
     # 滞纳金 on May ten days after its due day (the 25th in 江苏): 0.05 % a day of each unpaid part,
-    # with nothing counted as paid until the refund ledger is connected (and the answer says so).
-    status, fee = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05/late-fee?on=2020-06-04", payer_token)
-    assert status == 200, fee
+    # against the refund service's ledger (nothing paid yet).
+    def late_fee(payments: int) -> Any:
+        status, fee = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05/late-fee?on=2020-06-04", payer_token)
+        assert status == 200, fee
+        return fee if len(fee["payments"]) == payments else None
+
+    fee = late_fee(0)
     assert (fee["due_date"], fee["unpaid_fen"], fee["late_fee_fen"], fee["paid_source"]) == (
         "2020-05-25",
         800_000,
         4_000,
-        "assumed_zero",
+        "ledger",
     )
+    # The bank notifies the refund service that the payer paid May's employer pension on 05-30, five
+    # days late (once the ledger holds May's dues as reassessed); relief-calc counts it from refund.events.
+    refund = services["refund"]
+
+    def may_due() -> bool:
+        status, out = call("GET", f"{refund.url}/v1/payers/{code}/ledger/statement", payer_token)
+        lines = (
+            {(x["fee_period"], x["insurance"], x["part"]): x["due_fen"] for x in out.get("items", [])} if status == 200 else {}
+        )
+        return lines.get(("2020-05", "pension", "employer")) == 400_000
+
+    eventually(may_due, "the ledger holds May's reassessed dues")
+    paid = bank_pays(refund.url, code, f"BK{services['run']}", 400_000, date(2020, 5, 30), "2020-05")
+    assert [e["outcome"] for e in paid] == ["recorded"], paid
+    fee = eventually(lambda: late_fee(1), "the payment reached relief-calc")
+    assert [(p["kind"], p["on"], p["part"], p["amount_fen"]) for p in fee["payments"]] == [
+        ("payment", "2020-05-30", "employer", 400_000)
+    ]
+    # employer: 400,000 overdue 05-26 … 05-30 (1,000); individual: 400,000 for ten days (2,000)
+    assert (fee["unpaid_fen"], fee["late_fee_fen"], [x["late_fee_fen"] for x in fee["lines"]]) == (400_000, 3_000, [1_000, 2_000])
     assert call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-05/late-fee?on=someday", payer_token)[0] == 422
 
     # The province classifies the payer as small for 2020: exempt, final, for both periods.
@@ -255,8 +318,8 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
         shown = eventually(lambda p=period: declared(p), f"declaration {period} shows the final assessment")
         assert (shown["revision_assessed"], shown["employer_relief_fen"], shown["individual_fen"]) == (1, 800_000, 400_000)
     # The refund service's ledger follows the liabilities: every due as it now stands (the
-    # employer parts relieved to nothing, the individual parts unchanged), nothing paid yet.
-    refund = services["refund"]
+    # employer parts relieved to nothing, the individual parts unchanged); May's payment, no longer
+    # owed, became a credit that paid March's individual part by offset.
 
     def ledger() -> Any:
         status, out = call("GET", f"{refund.url}/v1/payers/{code}/ledger/statement", payer_token)
@@ -276,9 +339,20 @@ def test_declare_assess_then_a_late_policy_and_a_size_reassess(services: dict[st
         status == 200
         and book["balanced"]
         and book["totals"]["due_fen"] == 800_000
-        and book["totals"]["outstanding_fen"] == 800_000
-    )
+        and book["totals"]["paid_fen"] == 400_000
+        and book["totals"]["outstanding_fen"] == 400_000
+    ), book
     assert call("GET", f"{refund.url}/v1/payers/{other}/ledger", payer_token)[0] == 403
+    # relief-calc sees the offset as March's individual part paid on the day it was applied.
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+
+    def march_offset() -> Any:
+        status, fee = call("GET", f"{rc.url}/v1/payers/{code}/liabilities/2020-03/late-fee?on={tomorrow}", payer_token)
+        return status == 200 and [p["kind"] for p in fee["payments"]] == ["offset"] and fee
+
+    march = eventually(march_offset, "the offset reached relief-calc")
+    assert [(p["part"], p["amount_fen"]) for p in march["payments"]] == [("individual", 400_000)]
+    assert (march["unpaid_fen"], march["paid_fen"]) == (0, 400_000)
     items = eventually(listing, "the read model caught up")
     assert [(i["fee_period"], i["status"], i["employer_payable_fen"]) for i in items] == [
         ("2020-03", "final", 0),

@@ -7,7 +7,7 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-from relief_calc.adapters import deferrals, inputs, liabilities, topics
+from relief_calc.adapters import deferrals, inputs, liabilities, paid, topics
 from relief_calc.adapters.tables import metadata
 from relief_calc.api import routers
 from relief_calc.domain.events import registry
@@ -26,6 +26,7 @@ DEFINITION = ServiceDefinition(
         inputs.projection(),
         liabilities.projection(),
         deferrals.projection(),
+        paid.projection(),
     ),
 )
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from eventkit.cli import build_app
+from eventkit.envelope import Envelope
 from eventkit.events import new_envelope
 from eventkit.migrations import upgrade
 from eventkit.projection import fingerprint
@@ -25,7 +28,53 @@ from relief_calc.adapters.tables import kernel, pending
 from relief_calc.service import SPEC
 
 pytestmark = [pytest.mark.slow, pytest.mark.replay_from_beginning]
-TOPICS = ("declaration.events", "classification.events", "policy.events", "relief.events")
+TOPICS = ("declaration.events", "classification.events", "policy.events", "relief.events", "refund.events")
+
+
+def paid_for(code: str, n: int) -> list[Envelope]:
+    """What the refund service's ledger publishes for a payer: a payment, its reversal for some,
+    an offset, and an event relief-calc does not read (the envelope and data as the producer
+    writes them; relief-calc's readers take only what they need)."""
+    account = {"fee_period": "2020-04", "insurance": "pension", "part": "employer"}
+    events = [
+        ("refund.DueRecorded", {"credit_code": code, "fee_period": "2020-04", "lines": []}),
+        (
+            "refund.PaymentReceived",
+            {
+                "credit_code": code,
+                "payment_id": f"p-{n}",
+                "bank_reference": f"B-{n}",
+                "amount_fen": 100_000 + n,
+                "value_date": f"2020-05-{20 + n:02d}",
+                "remittance": {"text": ""},
+                "allocations": [account | {"amount_fen": 100_000 + n}],
+            },
+        ),
+        (
+            "refund.OffsetApplied",
+            {"credit_code": code, "credit_id": f"c-{n}", "amount_fen": 500, "reason": "offset"} | account,
+        ),
+    ]
+    if n % 2:
+        events.append(
+            (
+                "refund.PaymentReversed",
+                {"credit_code": code, "payment_id": f"p-{n}", "allocations": [account | {"amount_fen": 100_000 + n}]},
+            )
+        )
+    return [
+        Envelope(
+            id=str(uuid.uuid4()),
+            source="/relief/refund",
+            type=f"relief.{name}.v1",
+            subject=code,
+            time=datetime(2020, 6, 1, 16, n, tzinfo=UTC),
+            data=data,
+            streamid=f"ledger-{code}",
+            streamversion=v,
+        )
+        for v, (name, data) in enumerate(events, start=1)
+    ]
 
 
 async def wait(predicate: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 900) -> None:
@@ -85,6 +134,7 @@ async def test_rebuild_reproduces_the_fingerprints(new_pg_database: Callable[[st
     async with app.router.lifespan_context(app):
         await produce(kafka_bootstrap, "declaration.events", envelopes)
         await produce(kafka_bootstrap, "classification.events", sized)
+        await produce(kafka_bootstrap, "refund.events", [e for n, c in enumerate(codes) for e in paid_for(c, n)])
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://relief-calc")
         admin = {"Authorization": "Bearer " + issue_token(private, "pa", ["policy_admin"])}
         draft = {  # 苏州 narrows large-enterprise halving to 2020-02 … 03 (an override, not a copy)
@@ -125,4 +175,5 @@ async def test_rebuild_reproduces_the_fingerprints(new_pg_database: Callable[[st
     assert {res.projection: res.fingerprint for res in rebuilt} == live
     async with runtime.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(sa.table("pj_liabilities"))) >= len(envelopes)
+        assert await s.scalar(sa.select(sa.func.count()).select_from(sa.table("rc_paid"))) == 6 * 2 + 3
     await runtime.engine.dispose()

@@ -16,6 +16,7 @@ from eventkit.events import Event, EventRegistry
 from relief_calc.domain.policy_events import PolicyPublished
 
 IGNORED_PREFIXES = ("declaration.", "classification.")
+REFUND_IGNORED_PREFIXES = ("refund.",)
 
 
 class _Reader(Event):
@@ -100,6 +101,49 @@ class EnterpriseSizeCorrected(_Reader):
     periods: SizePeriods
 
 
+# ---- refund.events (the payer ledger: what was paid, reversed, offset, moved into credits) ---------
+class Allocation(_Part):
+    fee_period: str  # "" for money that matched no due (part "unallocated")
+    insurance: str
+    part: str  # employer | individual | unallocated
+    amount_fen: int
+
+
+class PaymentReceived(_Reader):
+    name = "refund.PaymentReceived"
+    credit_code: str
+    payment_id: str
+    value_date: str  # YYYY-MM-DD
+    allocations: tuple[Allocation, ...]
+
+
+class PaymentReversed(_Reader):
+    name = "refund.PaymentReversed"
+    credit_code: str
+    payment_id: str
+    allocations: tuple[Allocation, ...]
+
+
+class OffsetApplied(_Reader):
+    name = "refund.OffsetApplied"
+    credit_code: str
+    credit_id: str
+    fee_period: str  # the account paid
+    insurance: str
+    part: str
+    amount_fen: int
+
+
+class CreditArisen(_Reader):
+    name = "refund.CreditArisen"
+    credit_code: str
+    credit_id: str
+    fee_period: str  # the account the money leaves
+    insurance: str
+    part: str
+    amount_fen: int
+
+
 READERS: tuple[type[Event], ...] = (
     DeclarationSubmitted,
     DeclarationCorrected,
@@ -110,3 +154,5 @@ READERS: tuple[type[Event], ...] = (
     EnterpriseSizeCorrected,
 )
 inputs_registry = EventRegistry(*READERS, PolicyPublished)
+REFUND_READERS: tuple[type[Event], ...] = (PaymentReceived, PaymentReversed, OffsetApplied, CreditArisen)
+paid_registry = EventRegistry(*REFUND_READERS)

@@ -12,6 +12,7 @@ from eventkit.web.auth import Principal, ensure_payer_scope, require_roles
 from eventkit.web.problems import Problem
 from relief_calc.adapters import liabilities as read
 from relief_calc.adapters.deferrals import approved_deferrals
+from relief_calc.adapters.paid import paid_entries
 from relief_calc.application.policies import PublishedPolicies
 from relief_calc.domain.errors import PolicyDataError
 from relief_calc.domain.liability_events import LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn
@@ -116,9 +117,11 @@ async def get_late_fee(
     on: date = Query(..., description="the day to compute up to (the payment day, or today for a debt still unpaid)"),
     principal: Principal = Depends(require_roles(*READERS)),
 ) -> dict[str, Any]:
-    """滞纳金 of the current liability on day `on`, per insurance and part, with approved deferrals
-    (缓缴) taken into account. Until the refund service's ledger is connected, nothing counts as
-    paid: `paid_source` is `assumed_zero` and `note` says so."""
+    """滞纳金 of the current liability on day `on`, per insurance and part: each day late on what was
+    still unpaid that day by the refund service's ledger (`paid_source: ledger`; payments on their
+    value date, reversals, offsets and credits on the day recorded, all listed in `payments`), with
+    approved deferrals (缓缴) taken into account. `overdue` gives each line's overdue amounts by run
+    of days. The ledger is a read model of refund.events: it may trail the refund service by moments."""
     ensure_payer_scope(principal, credit_code, officer_roles=STAFF)
     async with request.app.state.sessions() as session:
         events = await read.history(session, credit_code, fee_period)
@@ -131,10 +134,11 @@ async def get_late_fee(
         except PolicyDataError as exc:
             raise Problem(503, f"policies not available: {exc.en}", slug="policies-unavailable") from None
         approved = await approved_deferrals(session, credit_code)
+        entries = await paid_entries(session, credit_code, fee_period)
     if resolved is None:
         raise Problem(404, f"no late-fee policy in force for {liability.region} {fee_period}", slug="late-fee-policy-not-found")
     deferrals = [Deferral(d.application_id, d.first_period, d.last_period, tuple(d.insurances), d.due_date) for d in approved]
-    out = late_fee(liability, on, resolved.values, deferrals)
+    out = late_fee(liability, on, resolved.values, deferrals, entries)
     return {
         "credit_code": credit_code,
         "fee_period": fee_period,

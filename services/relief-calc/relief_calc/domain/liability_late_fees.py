@@ -1,14 +1,17 @@
 """滞纳金 of one assessed liability on a given day (DOMAIN.md §2.6), line by line.
 
-Per insurance and part (employer, individual): unpaid = owed − paid; the late fee runs from the
-day after the due date (the liability's, from the region's due day) up to ``on``, at the daily
-rate of the late-fee policy in force for the region and period, rounded half-up once per line and
-part, capped at the unpaid amount where the province switched the cap on. An approved deferral
-(缓缴) covering the insurance and period moves the employer part's due date to the deferral's, so
-no late fee accrues during it (``waived_during_deferral``).
+Per insurance and part (employer, individual): the amount owed is the liability's; what was
+settled on it comes from the refund service's ledger (relief_calc.domain.paid: payments on their
+value date, reversals, offsets and credits on the day recorded). The late fee runs from the day
+after the due date (the liability's, from the region's due day) up to ``on``, each day on what was
+still overdue that day (late_fees.overdue_runs: an entry counts from the day after its day), at
+the daily rate of the late-fee policy in force for the region and period, rounded half-up once per
+line and part, capped at the largest overdue amount where the province switched the cap on. An
+approved deferral (缓缴) covering the insurance and period moves the employer part's due date to the
+deferral's, so no late fee accrues during it (``waived_during_deferral``); money paid meanwhile
+reduces what is overdue once it ends.
 
-Paid amounts come from the refund service's ledger once it exists; until then every amount is
-taken as unpaid (``paid_source: "assumed_zero"``), and the answer says so.
+Entries dated after ``on`` are not counted: the answer is the late fee as it stood on ``on``.
 """
 
 from __future__ import annotations
@@ -18,14 +21,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from relief_calc.domain.late_fees import late_fee_days, late_fee_fen
+from relief_calc.domain.late_fees import accrued_fee_fen, overdue_runs
 from relief_calc.domain.liability_events import Liability
+from relief_calc.domain.paid import PaidEntry
 from relief_calc.domain.policies import LateFeeParameters
 
-PAID_NOTE = (
-    "paid amounts are not connected yet (the refund service's ledger will supply them): every amount "
-    "is taken as unpaid; 尚未接入缴费数据，按未缴计算"
-)
+PARTS = ("employer", "individual")
 
 
 @dataclass(frozen=True)
@@ -47,33 +48,40 @@ def late_fee(
     on: date,
     params: LateFeeParameters,
     deferrals: Sequence[Deferral] = (),
-    paid_fen: dict[tuple[str, str], int] | None = None,
+    paid: Sequence[PaidEntry] = (),
 ) -> dict[str, Any]:
     """The late fee of ``liability`` owed on ``on`` (see the module docstring)."""
     due = date.fromisoformat(liability.due_date)
-    paid = paid_fen or {}
+    accounts = {(line.insurance, part) for line in liability.lines for part in PARTS}
+    counted = sorted(
+        (p for p in paid if p.on <= on and (p.insurance, p.part) in accounts),
+        key=lambda p: (p.on, p.insurance, PARTS.index(p.part), p.kind, p.event_id),
+    )
     lines = []
     for line in liability.lines:
         for part, owed in (("employer", line.employer_payable_fen), ("individual", line.individual_fen)):
-            unpaid = max(owed - paid.get((line.insurance, part), 0), 0)
+            entries = [(p.on, p.amount_fen) for p in counted if (p.insurance, p.part) == (line.insurance, part)]
+            paid_fen = sum(fen for _, fen in entries)
             deferral = next((d for d in deferrals if part == "employer" and d.covers(line.insurance, liability.fee_period)), None)
             line_due = deferral.due_date if deferral is not None and params.waived_during_deferral else due
-            fee = late_fee_fen(
-                unpaid,
-                line_due,
-                on,
-                cap_at_principal=params.cap_at_principal,
-                daily_rate=params.daily_rate,
-                rounding=params.rounding,
+            runs = overdue_runs(owed, line_due, on, entries)
+            fee = accrued_fee_fen(
+                runs, daily_rate=params.daily_rate, rounding=params.rounding, cap_at_principal=params.cap_at_principal
             )
             lines.append(
                 {
                     "insurance": line.insurance,
                     "part": part,
-                    "unpaid_fen": unpaid,
+                    "owed_fen": owed,
+                    "paid_fen": paid_fen,
+                    "unpaid_fen": max(owed - paid_fen, 0),
                     "due_date": line_due.isoformat(),
-                    "days_late": late_fee_days(line_due, on),
+                    "days_late": sum(r.days for r in runs),
                     "deferral": None if deferral is None else deferral.id,
+                    "overdue": [
+                        {"from": r.first.isoformat(), "to": r.last.isoformat(), "days": r.days, "overdue_fen": r.overdue_fen}
+                        for r in runs
+                    ],
                     "late_fee_fen": fee,
                 }
             )
@@ -82,9 +90,11 @@ def late_fee(
         "due_date": due.isoformat(),
         "daily_rate": str(params.daily_rate),
         "cap_at_principal": params.cap_at_principal,
+        "owed_fen": sum(x["owed_fen"] for x in lines),
+        "paid_fen": sum(x["paid_fen"] for x in lines),
         "unpaid_fen": sum(x["unpaid_fen"] for x in lines),
         "late_fee_fen": sum(x["late_fee_fen"] for x in lines),
-        "paid_source": "ledger" if paid_fen is not None else "assumed_zero",
-        "note": None if paid_fen is not None else PAID_NOTE,
+        "paid_source": "ledger",
+        "payments": [p.as_json() for p in counted],
         "lines": lines,
     }
