@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from refund.api import bank, ledger
+    from refund.api import bank, ledger, parked, reconciliation
 
-    return [ledger.router, bank.router]
+    return [ledger.router, bank.router, parked.router, reconciliation.router]
