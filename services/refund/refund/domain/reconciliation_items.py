@@ -76,7 +76,7 @@ def record_statement(state: StatementDay, statement: StatementImported, found: S
         raise reject("statement", "statement.stream", "对账单与账户日期不符", "the statement is of another account or day")
     events: list[Event] = []
     corrected = current is None or current.content_sha256 != statement.content_sha256
-    revision = state.current.revision if current is not None else 0
+    revision = current.revision if current is not None else 0
     if corrected:
         revision += 1
         events.append(
