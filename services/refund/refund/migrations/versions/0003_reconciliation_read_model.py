@@ -1,7 +1,7 @@
 """reconciliation read model (projection `reconciliation`: records, statements, items)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 11:00:05.907709
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 
 
 revision: str = '0003'
-# TEMPORARY: the refund workflow's migration (revision "0002") is being written beside this one;
-# once it is merged this must read "0002" (two heads otherwise).
-down_revision: str | None = '0001'
+# '0002': the refund workflow's migration, written beside this one (until it is merged this
+# branch alone cannot migrate; its previous commit had '0001' here and ran every test)
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
