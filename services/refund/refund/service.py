@@ -7,7 +7,7 @@ from pathlib import Path
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
 from eventkit.streams import stream_index
-from refund.adapters import refunds, topics
+from refund.adapters import reconciliation, refunds, topics
 from refund.adapters.tables import metadata
 from refund.api import routers
 from refund.application.dues import dues_processor
@@ -22,7 +22,11 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.REFUND_TOPIC, registry), refunds.projection()),
+    projections=(
+        stream_index(metadata, topics.REFUND_TOPIC, registry),
+        refunds.projection(),
+        reconciliation.projection(),
+    ),
     processor_factories=(dues_processor,),
 )
 

@@ -15,13 +15,12 @@ from typing import Any
 import httpx
 
 from devstack.ports import free_port
-from eventkit.events import new_envelope
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
 from eventkit.web.signature import sign
 from eventkit.web.tokens import issue_token
 from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
-from refund.adapters import readers
+from relief_calc.testing import liability, liability_envelope
 
 SECRET = "bank-shared-secret"
 CN = timezone(timedelta(hours=8))
@@ -67,20 +66,12 @@ class Payers:
     bootstrap: str
     officer: dict[str, str]
 
-    async def liability(self, code: str, period: str, employer_fen: int, version: int) -> None:
-        kind = readers.LiabilityAssessed if version == 1 else readers.LiabilityReassessed
-        event = kind.model_validate(
-            {
-                "liability": {
-                    "credit_code": code, "fee_period": period, "due_date": f"{period}-25",
-                    "lines": [{"insurance": "pension", "employer_payable_fen": employer_fen, "individual_fen": 0}],
-                }
-            }
-        )  # fmt: skip
-        env = new_envelope(
-            event, source="/relief/relief-calc", subject=code, stream_id=f"liability-{code}-{period}", stream_version=version
-        )
-        await produce(self.bootstrap, "relief.events", [env])
+    async def liability(self, code: str, period: str, full_fen: int, payable_fen: int, version: int) -> None:
+        """relief-calc's event: assessed at the full rate (version 1), or reassessed from it down to
+        `payable_fen` (later versions)."""
+        full = liability(code, period, full_fen, full_fen)
+        now = full if version == 1 else liability(code, period, full_fen, payable_fen)
+        await produce(self.bootstrap, "relief.events", [liability_envelope(now, version, None if version == 1 else full)])
 
     async def ledger(self, code: str) -> dict[str, Any]:
         r = await self.client.get(f"/v1/payers/{code}/ledger", headers=self.officer)
@@ -104,10 +95,10 @@ class Payers:
     async def with_credit(self, code: str, account: str, *, paid: int = 400_000, after: int = 200_000) -> str:
         """February 2020 assessed at `paid`, paid from `account`, then reassessed to `after`: the
         excess is a credit refunded ex officio to that account. Returns the refund's id."""
-        await self.liability(code, "2020-02", paid, 1)
+        await self.liability(code, "2020-02", paid, paid, 1)
         await eventually(lambda: self._due_is(code, paid), f"the dues of {code}")
         await self.pay(code, "2020-02", paid, f"BK{code[-8:]}", account)
-        await self.liability(code, "2020-02", after, 2)
+        await self.liability(code, "2020-02", paid, after, 2)
 
         async def requested() -> str | None:
             r = await self.client.get(f"/v1/payers/{code}/refunds", headers=self.officer)

@@ -16,7 +16,6 @@ import pytest_asyncio
 
 from eventkit.cli import build_app
 from eventkit.crypto import Keyring
-from eventkit.events import new_envelope
 from eventkit.kafka import TopicSpec
 from eventkit.migrations import upgrade
 from eventkit.testing.offsets import start_groups_at_end
@@ -25,9 +24,9 @@ from eventkit.web.signature import sign
 from eventkit.web.tokens import generate_keypair, issue_token
 from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
 from refdata.codes import make_credit_code
-from refund.adapters import readers
 from refund.adapters.tables import kernel
 from refund.service import SPEC
+from relief_calc.testing import liability, liability_envelope
 
 SECRET = "bank-shared-secret"
 CN = timezone(timedelta(hours=8))
@@ -91,19 +90,7 @@ async def test_payments_land_once_reversals_reverse_and_the_rest_is_parked(app: 
     client, private = app["client"], app["private"]
     officer = {"Authorization": "Bearer " + issue_token(private, "o", ["tax_officer"])}
     # relief-calc assessed March: pension employer 400,000 fen and individual 400,000 fen due.
-    assessed = readers.LiabilityAssessed.model_validate(
-        {
-            "liability": {
-                "credit_code": PAYER,
-                "fee_period": "2020-03",
-                "due_date": "2020-03-25",
-                "lines": [{"insurance": "pension", "employer_payable_fen": 400_000, "individual_fen": 400_000}],
-            }
-        }
-    )
-    env = new_envelope(
-        assessed, source="/relief/relief-calc", subject=PAYER, stream_id=f"liability-{PAYER}-2020-03", stream_version=1
-    )
+    env = liability_envelope(liability(PAYER, "2020-03", 400_000, 400_000, individual_fen=400_000), 1)
     await produce(app["bootstrap"], "relief.events", [env])
 
     async def due() -> int:

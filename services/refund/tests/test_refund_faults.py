@@ -18,7 +18,6 @@ import pytest
 
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
-from eventkit.events import new_envelope
 from eventkit.kafka import TopicSpec
 from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
@@ -26,10 +25,10 @@ from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
-from refund.adapters import readers
 from refund.adapters.tables import kernel
 from refund.domain.events import registry
 from refund.service import DEFINITION
+from relief_calc.testing import liability, liability_envelope
 
 from .live import SECRET, bank_summary, banksim
 
@@ -51,16 +50,11 @@ def wait(probe: Callable[[], Any], what: str, within_s: float = 240) -> Any:
 
 
 def _liabilities(codes: list[str], employer_fen: int, version: int) -> list[Any]:
-    kind = readers.LiabilityAssessed if version == 1 else readers.LiabilityReassessed
-    out = []
-    for code in codes:
-        line = {"insurance": "pension", "employer_payable_fen": employer_fen, "individual_fen": 0}
-        event = kind.model_validate(
-            {"liability": {"credit_code": code, "fee_period": "2020-02", "due_date": "2020-02-25", "lines": [line]}}
-        )
-        stream = f"liability-{code}-2020-02"
-        out.append(new_envelope(event, source="/relief/relief-calc", subject=code, stream_id=stream, stream_version=version))
-    return out
+    """relief-calc's events for February 2020: assessed at the full rate, or reassessed down."""
+    full = {c: liability(c, "2020-02", PAID, PAID) for c in codes}
+    if version == 1:
+        return [liability_envelope(full[c], 1) for c in codes]
+    return [liability_envelope(liability(c, "2020-02", PAID, employer_fen), version, full[c]) for c in codes]
 
 
 @pytest.fixture

@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from refund.api import bank, bank_status, ledger, refunds
+    from refund.api import bank, bank_status, ledger, parked, reconciliation, refunds
 
-    return [ledger.router, refunds.router, bank.router, bank_status.router]
+    return [ledger.router, refunds.router, bank.router, bank_status.router, parked.router, reconciliation.router]

@@ -1,28 +1,24 @@
-"""The bank's side of the refund service: payment notifications (camt.054) at a signed callback,
-and the payments parked for an officer."""
+"""The bank's side of the refund service: payment notifications (camt.054) at a signed callback
+(the payments parked for an officer: api/parked.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from eventkit.commands import retrying
-from eventkit.web.auth import Principal, require_roles
+from eventkit.web.auth import Principal
 from eventkit.web.problems import FieldError, Problem
 from eventkit.web.signature import signed_by
 from iso20022 import camt054
 from iso20022.camt054 import DebitCreditNotification
 from iso20022.errors import MessageError
-from refund.adapters.tables import kernel
 from refund.api.deps import keyring, settlement_rule
 from refund.application.payments import record_notification
-from refund.domain.events import PaymentParked
 
 router = APIRouter(tags=["bank 银行"])
-OFFICERS = ("tax_officer", "auditor", "admin")
 
 
 def bank_secret(request: Request) -> bytes | None:
@@ -60,20 +56,3 @@ async def notify(request: Request, _bank: Principal = Depends(signed_by("bank", 
         runtime.sessions, lambda s: record_notification(s, runtime.store, ring, message, settlement_rule(request))
     )
     return {"message_id": message.message_id, "entries": [o.__dict__ for o in outcomes]}
-
-
-@router.get("/v1/bank/parked")
-async def parked(request: Request, _: Principal = Depends(require_roles(*OFFICERS))) -> dict[str, Any]:
-    """Money the bank notified that could not be put on a ledger, oldest first (accounts masked)."""
-    t = kernel.events
-    async with request.app.state.sessions() as session:
-        rows = (
-            await session.execute(
-                sa.select(t.c.data, t.c.occurred_at).where(t.c.event_type == PaymentParked.name).order_by(t.c.position)
-            )
-        ).all()
-    items = []
-    for data, at in rows:
-        account = data.get("debtor_account")
-        items.append({**data, "debtor_account": account["masked"] if account else None, "parked_at": at.isoformat()})
-    return {"items": items}

@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict
 
 from eventkit.crypto import Sealed
 from eventkit.events import Event, EventRegistry
+from refund.domain.parked_events import PARKED_EVENTS
+from refund.domain.reconciliation_events import RECONCILIATION_EVENTS
 
 
 class _Part(BaseModel):
@@ -215,7 +217,9 @@ class RefundSettled(Event):
     message_id: str
     amount_fen: int
     bank_reference: str
-    booking_date: str | None = None  # YYYY-MM-DD, when the bank reported it
+    # the day the bank booked it (YYYY-MM-DD), when known; reconciliation otherwise dates a settled
+    # refund by the day it was recorded (China time)
+    booking_date: str | None = None
 
 
 class RefundRetried(Event):
@@ -296,4 +300,5 @@ class PaymentParked(Event):
     debtor_account: Sealed | None
 
 
-registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS, PaymentParked)
+# parked resolutions and reconciliation: events of their own modules, registered with the rest
+registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS, PaymentParked, *PARKED_EVENTS, *RECONCILIATION_EVENTS)
