@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classification.adapters import topics
+from classification.adapters import sizes, topics
 from classification.adapters.tables import metadata
 from classification.api import routers
 from classification.domain.events import registry
@@ -20,7 +20,7 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry),),
+    projections=(stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry), sizes.projection()),
 )
 
 SPEC = ServiceSpec(

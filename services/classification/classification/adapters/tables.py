@@ -19,3 +19,56 @@ metadata = sa.MetaData(
 )
 kernel = kernel_tables(metadata)
 stream_index = stream_index_table(metadata)
+
+# ---- projections (rebuildable from classification.events) --------------------------------------
+# Every size event of every payer, in stream order: the size in force for a fee period is the
+# latest `corrected` row covering it, else the `assigned` row covering it; the history is the list.
+size_records = sa.Table(
+    "pj_size_records",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # assigned | corrected | flagged
+    sa.Column("size", sa.String(16), nullable=False),
+    sa.Column("previous_size", sa.String(16), nullable=True),
+    sa.Column("statistical_year", sa.Integer, nullable=True),
+    sa.Column("period_first", sa.String(7), nullable=True),
+    sa.Column("period_last", sa.String(7), nullable=True),
+    sa.Column("source_version", sa.String(100), nullable=True),
+    sa.Column("import_id", sa.String(64), nullable=True),
+    sa.Column("dispute_id", sa.String(40), nullable=True),
+    sa.Column("flag_kind", sa.String(32), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Rows of province files an officer should look at (contradicting indicators, held size changes).
+review_flags = sa.Table(
+    "pj_review_flags",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("statistical_year", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("imported_size", sa.String(16), nullable=False),
+    sa.Column("expected_size", sa.String(16), nullable=True),
+    sa.Column("industry", sa.String(8), nullable=False),
+    sa.Column("indicators", sa.JSON, nullable=True),
+    sa.Column("import_id", sa.String(64), nullable=False),
+    sa.Column("source_version", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+imports = sa.Table(
+    "pj_imports",
+    metadata,
+    sa.Column("import_id", sa.String(64), primary_key=True),
+    sa.Column("file_name", sa.String(200), nullable=True),
+    sa.Column("file_format", sa.String(8), nullable=False),
+    sa.Column("source_versions", sa.JSON, nullable=False),
+    sa.Column("statistical_years", sa.JSON, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("applied_by", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)

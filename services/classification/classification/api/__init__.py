@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from classification.api import standard
+    from classification.api import imports, sizes, standard
 
-    return [standard.router]
+    return [standard.router, imports.router, sizes.router]
