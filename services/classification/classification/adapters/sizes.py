@@ -16,8 +16,8 @@ from classification.domain.events import (
     EnterpriseSizeCorrected,
     ProvinceImportApplied,
     SizeReviewFlagged,
-    registry,
 )
+from classification.domain.registry import registry
 from eventkit.db import upsert_insert
 from eventkit.events import Message
 from eventkit.projection import Projection

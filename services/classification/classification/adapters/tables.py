@@ -72,3 +72,32 @@ imports = sa.Table(
     sa.Column("applied_by", sa.String(200), nullable=False),
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Open and closed disputes with their current step and its deadline (projection `disputes`).
+disputes = sa.Table(
+    "pj_disputes",
+    metadata,
+    sa.Column("dispute_id", sa.String(40), primary_key=True),
+    sa.Column("credit_code", sa.String(18), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("statistical_year", sa.Integer, nullable=False),
+    sa.Column("current_size", sa.String(16), nullable=True),
+    sa.Column("claimed_size", sa.String(16), nullable=False),
+    sa.Column("decided_size", sa.String(16), nullable=True),
+    sa.Column("group_credit_code", sa.String(18), nullable=True),
+    sa.Column("opinions", sa.JSON, nullable=False),
+    sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due", sa.DateTime(timezone=True), nullable=True),
+)
+sa.Index("ix_pj_disputes_status_due", disputes.c.status, disputes.c.due)
+
+# A dispute's attached documents: immutable and content-addressed, written in the transaction that
+# records DisputeFiled (which names them by SHA-256). Not a projection, and not derived.
+dispute_documents = sa.Table(
+    "dispute_documents",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)

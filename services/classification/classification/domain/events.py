@@ -5,14 +5,14 @@ credit code. relief-calc reads
 the two size events below to decide exemption (SME) or halving (large): their shape is a contract
 (contracts/events/), fixed before the service that emits them is complete.
 
-Every event class is registered here; the consumer dead-letters any type not registered.
+Every event class is registered in `domain/registry.py`; the consumer dead-letters any type not registered.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eventkit.events import Event, EventRegistry
+from eventkit.events import Event
 
 SIZES = ("large", "medium", "small", "micro", "unclassifiable")
 
@@ -108,4 +108,4 @@ class ProvinceImportApplied(Event):
     applied_by: str
 
 
-registry = EventRegistry(EnterpriseSizeAssigned, EnterpriseSizeCorrected, SizeReviewFlagged, ProvinceImportApplied)
+SIZE_EVENTS: tuple[type[Event], ...] = (EnterpriseSizeAssigned, EnterpriseSizeCorrected, SizeReviewFlagged, ProvinceImportApplied)
