@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classification.adapters import dispute_view, sizes, topics
+from classification.adapters import dispute_view, payer_marks, sizes, topics
 from classification.adapters.tables import metadata
 from classification.api import routers
 from classification.domain.registry import registry
@@ -24,6 +24,7 @@ DEFINITION = ServiceDefinition(
         stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry),
         sizes.projection(),
         dispute_view.projection(),
+        payer_marks.projection(),
     ),
 )
 
@@ -32,4 +33,5 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).parent / "migrations",
     routers=routers,
+    configure=payer_marks.configure,
 )

@@ -101,3 +101,35 @@ dispute_documents = sa.Table(
     sa.Column("media_type", sa.String(100), nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
 )
+
+# ---- projection `payer-marks`, rebuildable from declaration.events (新设骗取减免资质) ------------
+# What the abuse signal compares: each payer's registration date (its earliest insured-since
+# date), blind indexes of its bank account, legal representative and address, and the flags.
+payer_marks = sa.Table(
+    "pj_payer_marks",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("registered_on", sa.String(10), nullable=False),
+    sa.Column("predecessor", sa.String(18), nullable=True),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+)
+payer_keys = sa.Table(
+    "pj_payer_keys",
+    metadata,
+    sa.Column("kind", sa.String(24), primary_key=True),  # bank_account | legal_representative | address
+    sa.Column("blind_index", sa.String(64), primary_key=True),
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+)
+abuse_flags = sa.Table(
+    "pj_abuse_flags",
+    metadata,
+    sa.Column("new_payer", sa.String(18), primary_key=True),
+    sa.Column("existing_payer", sa.String(18), primary_key=True),
+    sa.Column("kind", sa.String(24), primary_key=True),
+    sa.Column("new_registered_on", sa.String(10), nullable=False),
+    sa.Column("existing_registered_on", sa.String(10), nullable=False),
+    sa.Column("declared_split", sa.Boolean, nullable=False),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from classification.api import disputes, imports, sizes, standard
+    from classification.api import abuse, disputes, imports, sizes, standard
 
-    return [standard.router, imports.router, sizes.router, disputes.router]
+    return [standard.router, imports.router, sizes.router, disputes.router, abuse.router]
