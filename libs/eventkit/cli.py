@@ -38,6 +38,10 @@ class ServiceSpec:
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = field(default=lambda _runtime: ())
     # background work of the service's own (started after the runtime, stopped before it)
     lifespan_hooks: Sequence[LifespanHook] = ()
+    # called with the settings before every runtime is built (serve, rebuild, fingerprint, tests):
+    # where a projection needs something from the settings (e.g. the data keyring), so that the
+    # live consumer and a rebuild derive the same rows
+    configure: Callable[[ServiceSettings], None] | None = None
 
     def settings(self) -> ServiceSettings:
         settings = self.settings_cls()
@@ -48,6 +52,8 @@ class ServiceSpec:
 def build_runtime(
     spec: ServiceSpec, settings: ServiceSettings, *, run_relay: bool | None = None, run_consumers: bool | None = None
 ) -> ServiceRuntime:
+    if spec.configure is not None:
+        spec.configure(settings)
     return ServiceRuntime(
         spec.definition,
         database_url=settings.database_url,

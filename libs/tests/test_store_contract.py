@@ -46,6 +46,19 @@ async def test_append_and_load_round_trip(sessions: async_sessionmaker[AsyncSess
     assert all(m.envelope.subject == "P1" and m.envelope.time.tzinfo is not None for m in loaded)
 
 
+async def test_load_many_gives_each_stream_in_version_order(
+    sessions: async_sessionmaker[AsyncSession], store: EventStore
+) -> None:
+    async with sessions() as s, s.begin():
+        await store.append(s, "acct-m1", NO_STREAM, [Deposited(account="a", amount_fen=1), Withdrawn(amount_fen=1)], subject="P1")
+        await store.append(s, "acct-m2", NO_STREAM, [Deposited(account="b", amount_fen=2)], subject="P2")
+    async with sessions() as s:
+        loaded = await store.load_many(s, ["acct-m2", "acct-m1", "acct-none"], chunk=2)
+    assert [m.envelope.streamversion for m in loaded["acct-m1"]] == [1, 2]
+    assert [m.event for m in loaded["acct-m2"]] == [Deposited(account="b", amount_fen=2)]
+    assert loaded["acct-none"] == []
+
+
 async def test_global_position_and_recorded_time(sessions: async_sessionmaker[AsyncSession], store: EventStore) -> None:
     before = datetime.now(UTC)
     for stream in ("s-a", "s-b", "s-a"):

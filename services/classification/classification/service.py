@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classification.adapters import topics
+from classification.adapters import dispute_view, payer_marks, sizes, topics
 from classification.adapters.tables import metadata
 from classification.api import routers
-from classification.domain.events import registry
+from classification.domain.registry import registry
 from classification.settings import Settings
 from eventkit.cli import ServiceSpec
 from eventkit.runtime import ServiceDefinition
@@ -20,7 +20,12 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     own_topics=topics.own_topics,
     read_topics=topics.READS,
-    projections=(stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry),),
+    projections=(
+        stream_index(metadata, topics.CLASSIFICATION_TOPIC, registry),
+        sizes.projection(),
+        dispute_view.projection(),
+        payer_marks.projection(),
+    ),
 )
 
 SPEC = ServiceSpec(
@@ -28,4 +33,5 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).parent / "migrations",
     routers=routers,
+    configure=payer_marks.configure,
 )

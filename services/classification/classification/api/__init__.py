@@ -1,4 +1,4 @@
-"""The classification service's REST API (routers are added by the features that need them)."""
+"""The classification service's REST API."""
 
 from __future__ import annotations
 
@@ -10,4 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    return []
+    from classification.api import abuse, disputes, imports, sizes, standard
+
+    return [standard.router, imports.router, sizes.router, disputes.router, abuse.router]

@@ -1,0 +1,1 @@
+"""Commands and queries of the classification service: load, decide, append; read projections."""

@@ -1,0 +1,10 @@
+"""Every event type the classification service writes (its consumers dead-letter any other type
+on its own topic): the size events, the import record and the dispute steps."""
+
+from __future__ import annotations
+
+from classification.domain.dispute_events import DISPUTE_EVENTS
+from classification.domain.events import SIZE_EVENTS
+from eventkit.events import EventRegistry
+
+registry = EventRegistry(*SIZE_EVENTS, *DISPUTE_EVENTS)
