@@ -131,4 +131,8 @@ def configure_logging(service: str, level: str | int = "INFO", *, stream: TextIO
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False
+    # httpx logs every request at INFO (URL included): outgoing calls are logged, with what they
+    # mean, by the adapter that makes them (e.g. the refund service's bank worker)
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return handler
