@@ -8,102 +8,29 @@ own processes, on PostgreSQL and a real Kafka broker; the payment itself comes f
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from declaration.adapters.tables import kernel as decl_kernel
-from declaration.service import DEFINITION as DECL
-from devstack.ports import free_port
-from eventkit.crypto import Keyring
-from eventkit.kafka import TopicSpec
-from eventkit.store import EventStore
-from eventkit.testing.offsets import start_groups_at_end
-from eventkit.testing.server import ServiceProcess
-from eventkit.web.tokens import generate_keypair, issue_token
+from eventkit.web.tokens import issue_token
 from refdata.codes import make_credit_code
-from refund.adapters.tables import kernel as refund_kernel
-from refund.domain.events import registry as refund_registry
-from refund.service import DEFINITION as REFUND
-from relief_calc.adapters.tables import kernel as rc_kernel
 from relief_calc.domain.policies import default_policy_dir
-from relief_calc.service import DEFINITION as RC
 
-from .test_declare_assess_amend import call, eventually
+from .platform import call, eventually, running_platform
 
-SECRET = "e2e-bank-secret"
-REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
 # 11号 is published during the test; 49号 and 湖北 build on it, so they are held back too
 HELD_BACK = ("mohrss-2020-11.yaml", "mohrss-2020-49.yaml", "hubei-2020.yaml")
 
 
 @pytest.fixture
-def chain(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    decl_db, rc_db, refund_db = (new_pg_database(f"feb_{name}") for name in ("decl", "rc", "refund"))
-    private, public = generate_keypair()
-    (tmp_path / "jwt.pem").write_text(public)
-    Keyring.write_new(tmp_path / "data.key")
-    policies = tmp_path / "policies"
-    shutil.copytree(default_policy_dir(), policies)
-    for name in HELD_BACK:
-        (policies / name).unlink()
-    refund_port, bank_port = free_port(), free_port()
-    refund_url = f"http://127.0.0.1:{refund_port}"
-    common = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "AUTH_JWT_PUBLIC_KEY_FILE": str(tmp_path / "jwt.pem")}
-    bank = ServiceProcess(
-        "banksim",
-        {
-            "PATH": "/usr/bin:/bin", "BANKSIM_LEDGER": str(tmp_path / "bank.sqlite"), "BANKSIM_SECRET": SECRET,
-            "BANKSIM_SETTLE_DELAY_MS": "200", "BANKSIM_CALLBACK_URL": f"{refund_url}/v1/bank/status-reports",
-            "BANKSIM_NOTIFY_URL": f"{refund_url}/v1/bank/notifications",
-        },
-        bank_port, tmp_path / "banksim.log",
-    )  # fmt: skip
-    decl = ServiceProcess(
-        "declaration",
-        {**common, "DECLARATION_DATABASE_URL": decl_db, "DECLARATION_DATA_KEY_FILE": str(tmp_path / "data.key")},
-        free_port(),
-        tmp_path / "declaration.log",
-    )
-    rc = ServiceProcess(
-        "relief-calc", {**common, "RELIEF_CALC_DATABASE_URL": rc_db, "RELIEF_CALC_POLICY_DIR": str(policies)}, free_port(),
-        tmp_path / "relief-calc.log",
-    )  # fmt: skip
-    refund = ServiceProcess(
-        "refund",
-        {
-            **common, "REFUND_DATABASE_URL": refund_db, "REFUND_DATA_KEY_FILE": str(tmp_path / "data.key"),
-            "REFUND_BANK_URL": bank.url, "REFUND_BANK_CALLBACK_SECRET": SECRET, "REFUND_BANK_STATUS_AFTER_S": "1",
-        },
-        refund_port, tmp_path / "refund.log",
-    )  # fmt: skip
-    for service in (decl, rc, refund):
-        service.run("migrate")
-    rc_inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events", "refund.events")]
-    asyncio.run(
-        start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, RC.projections, [*rc_inputs, TopicSpec("policy.events", 1)])
-    )
-    decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
-    asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, DECL.projections, decl_topics))
-    refund_topics = [TopicSpec("relief.events", 12), TopicSpec("refund.events", 12)]
-    asyncio.run(start_groups_at_end(refund_db, kafka_bootstrap, refund_kernel, REFUND.subscriptions(REFUND_STORE), refund_topics))
-    started: list[ServiceProcess] = []
-    try:
-        for service in (bank, decl, rc, refund):
-            service.start()
-            started.append(service)
-        yield {"decl": decl, "rc": rc, "refund": refund, "bank": bank, "private": private}
-    finally:
-        for service in reversed(started):
-            service.stop()
+def chain(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with running_platform(pg_server_url, kafka_bootstrap, tmp_path, held_back=HELD_BACK) as p:
+        yield {"decl": p.decl, "rc": p.rc, "refund": p.refund, "bank": p.bank, "private": p.private}
 
 
 def test_february_paid_at_full_rate_is_refunded_once_the_relief_is_published(chain: dict[str, Any]) -> None:

@@ -12,43 +12,24 @@ simulator run as their own processes, on PostgreSQL and a real Kafka broker.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
-import os
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from classification.adapters.tables import kernel as classification_kernel
-from classification.service import DEFINITION as CLASSIFICATION
-from declaration.adapters.tables import kernel as decl_kernel
-from declaration.service import DEFINITION as DECL
-from devstack.ports import free_port
-from eventkit.crypto import Keyring
-from eventkit.kafka import TopicSpec
-from eventkit.store import EventStore
-from eventkit.testing.offsets import start_groups_at_end
-from eventkit.testing.server import ServiceProcess
-from eventkit.web.tokens import generate_keypair, issue_token
+from eventkit.web.tokens import issue_token
 from refdata.codes import make_credit_code
-from refund.adapters.tables import kernel as refund_kernel
-from refund.domain.events import registry as refund_registry
-from refund.service import DEFINITION as REFUND
-from relief_calc.adapters.tables import kernel as rc_kernel
-from relief_calc.service import DEFINITION as RC
 
-from .test_declare_assess_amend import call, eventually
+from .platform import call, eventually, running_platform
 
-SECRET = "e2e-bank-secret"
-REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
 PERIODS = ("2020-02", "2020-03", "2020-04", "2020-05", "2020-06")
 NAME = "南通某某重工机械有限公司"
 ACCOUNT = "6222020200007654321"
@@ -59,70 +40,11 @@ PENSION_EMPLOYER, PENSION_INDIVIDUAL = 800_000, 400_000
 MEDICAL_EMPLOYER, MEDICAL_INDIVIDUAL = 350_000, 100_000
 
 
-def _topics(*names: str) -> list[TopicSpec]:
-    return [TopicSpec(name, 1 if name == "policy.events" else 12) for name in names]
-
-
 @pytest.fixture
-def platform(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    decl_db, rc_db, cls_db, refund_db = (new_pg_database(f"size_{name}") for name in ("decl", "rc", "cls", "refund"))
-    private, public = generate_keypair()
-    (tmp_path / "jwt.pem").write_text(public)
-    Keyring.write_new(tmp_path / "data.key")
-    refund_port, bank_port = free_port(), free_port()
-    refund_url = f"http://127.0.0.1:{refund_port}"
-    common = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "AUTH_JWT_PUBLIC_KEY_FILE": str(tmp_path / "jwt.pem")}
-    bank = ServiceProcess(
-        "banksim",
-        {
-            "PATH": "/usr/bin:/bin", "BANKSIM_LEDGER": str(tmp_path / "bank.sqlite"), "BANKSIM_SECRET": SECRET,
-            "BANKSIM_SETTLE_DELAY_MS": "200", "BANKSIM_CALLBACK_URL": f"{refund_url}/v1/bank/status-reports",
-            "BANKSIM_NOTIFY_URL": f"{refund_url}/v1/bank/notifications",
-        },
-        bank_port, tmp_path / "banksim.log",
-    )  # fmt: skip
-    decl = ServiceProcess(
-        "declaration",
-        {**common, "DECLARATION_DATABASE_URL": decl_db, "DECLARATION_DATA_KEY_FILE": str(tmp_path / "data.key")},
-        free_port(),
-        tmp_path / "declaration.log",
-    )
+def platform(pg_server_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     # relief-calc with the policies it ships (11号, 49号, 江苏 medical, …), all in force from the start
-    rc = ServiceProcess("relief-calc", {**common, "RELIEF_CALC_DATABASE_URL": rc_db}, free_port(), tmp_path / "relief-calc.log")
-    classification = ServiceProcess(
-        "classification",
-        {**common, "CLASSIFICATION_DATABASE_URL": cls_db, "CLASSIFICATION_DATA_KEY_FILE": str(tmp_path / "data.key")},
-        free_port(),
-        tmp_path / "classification.log",
-    )
-    refund = ServiceProcess(
-        "refund",
-        {
-            **common, "REFUND_DATABASE_URL": refund_db, "REFUND_DATA_KEY_FILE": str(tmp_path / "data.key"),
-            "REFUND_BANK_URL": bank.url, "REFUND_BANK_CALLBACK_SECRET": SECRET, "REFUND_BANK_STATUS_AFTER_S": "1",
-        },
-        refund_port, tmp_path / "refund.log",
-    )  # fmt: skip
-    for service in (decl, rc, classification, refund):
-        service.run("migrate")
-    # The shared broker holds earlier tests' events: every group starts at the end of what it reads.
-    rc_topics = _topics("declaration.events", "classification.events", "relief.events", "refund.events", "policy.events")
-    asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, RC.projections, rc_topics))
-    decl_topics = _topics("declaration.events", "relief.events")
-    asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, DECL.projections, decl_topics))
-    cls_topics = _topics("classification.events", "declaration.events")
-    asyncio.run(start_groups_at_end(cls_db, kafka_bootstrap, classification_kernel, CLASSIFICATION.projections, cls_topics))
-    refund_topics = _topics("relief.events", "refund.events")
-    asyncio.run(start_groups_at_end(refund_db, kafka_bootstrap, refund_kernel, REFUND.subscriptions(REFUND_STORE), refund_topics))
-    started: list[ServiceProcess] = []
-    try:
-        for service in (bank, decl, rc, classification, refund):
-            service.start()
-            started.append(service)
-        yield {"decl": decl, "rc": rc, "cls": classification, "refund": refund, "bank": bank, "private": private}
-    finally:
-        for service in reversed(started):
-            service.stop()
+    with running_platform(pg_server_url, kafka_bootstrap, tmp_path) as p:
+        yield {"decl": p.decl, "rc": p.rc, "cls": p.cls, "refund": p.refund, "bank": p.bank, "private": p.private}
 
 
 def test_a_large_enterprise_corrected_to_small_is_reassessed_exempt_and_credited(platform: dict[str, Any]) -> None:
