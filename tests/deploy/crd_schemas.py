@@ -19,9 +19,7 @@ Schema = dict[str, Any]
 STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
-QUANTITY: Schema = {
-    "anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"}]
-}
+QUANTITY: Schema = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"}]}
 FREE: Schema = {"type": "object"}  # x-kubernetes-preserve-unknown-fields in the CRD
 
 
@@ -37,19 +35,34 @@ def enum(*values: str) -> Schema:
     return {"type": "string", "enum": list(values)}
 
 
-RESOURCES = obj({"requests": {"type": "object", "additionalProperties": QUANTITY}, "limits": {"type": "object", "additionalProperties": QUANTITY}})
+RESOURCES = obj(
+    {
+        "requests": {"type": "object", "additionalProperties": QUANTITY},
+        "limits": {"type": "object", "additionalProperties": QUANTITY},
+    }
+)
 LABEL_SELECTOR = obj({"matchLabels": {"type": "object", "additionalProperties": STR}, "matchExpressions": array(FREE)})
 NETWORK_POLICY_PEER = obj({"podSelector": LABEL_SELECTOR, "namespaceSelector": LABEL_SELECTOR, "ipBlock": FREE})
 SECRET_NAME = obj({"name": STR}, ("name",))
 METADATA = obj(
-    {"name": STR, "namespace": STR, "labels": {"type": "object", "additionalProperties": STR}, "annotations": {"type": "object", "additionalProperties": STR}},
+    {
+        "name": STR,
+        "namespace": STR,
+        "labels": {"type": "object", "additionalProperties": STR},
+        "annotations": {"type": "object", "additionalProperties": STR},
+    },
     ("name",),
 )
 
 # ----------------------------------------------------------------------------- Strimzi
 
 STRIMZI_JVM = obj(
-    {"-Xms": {"type": "string", "pattern": "^[0-9]+[mMgG]?$"}, "-Xmx": {"type": "string", "pattern": "^[0-9]+[mMgG]?$"}, "gcLoggingEnabled": BOOL, "javaSystemProperties": array(FREE)}
+    {
+        "-Xms": {"type": "string", "pattern": "^[0-9]+[mMgG]?$"},
+        "-Xmx": {"type": "string", "pattern": "^[0-9]+[mMgG]?$"},
+        "gcLoggingEnabled": BOOL,
+        "javaSystemProperties": array(FREE),
+    }
 )
 STRIMZI_LISTENER = obj(
     {
@@ -57,7 +70,9 @@ STRIMZI_LISTENER = obj(
         "port": {"type": "integer", "minimum": 9092},
         "type": enum("internal", "route", "loadbalancer", "nodeport", "ingress", "cluster-ip"),
         "tls": BOOL,
-        "authentication": obj({"type": enum("tls", "scram-sha-512", "oauth", "custom"), "sasl": BOOL, "listenerConfig": FREE}, ("type",)),
+        "authentication": obj(
+            {"type": enum("tls", "scram-sha-512", "oauth", "custom"), "sasl": BOOL, "listenerConfig": FREE}, ("type",)
+        ),
         "configuration": FREE,
         "networkPolicyPeers": array(NETWORK_POLICY_PEER),
     },
@@ -106,7 +121,13 @@ STRIMZI_NODE_POOL_SPEC = obj(
         "replicas": {"type": "integer", "minimum": 0},
         "roles": array(enum("controller", "broker"), 1),
         "storage": obj(
-            {"type": enum("ephemeral", "persistent-claim", "jbod"), "size": STR, "class": STR, "deleteClaim": BOOL, "volumes": array(STRIMZI_VOLUME, 1)},
+            {
+                "type": enum("ephemeral", "persistent-claim", "jbod"),
+                "size": STR,
+                "class": STR,
+                "deleteClaim": BOOL,
+                "volumes": array(STRIMZI_VOLUME, 1),
+            },
             ("type",),
         ),
         "resources": RESOURCES,
@@ -116,15 +137,35 @@ STRIMZI_NODE_POOL_SPEC = obj(
     ("replicas", "roles", "storage"),
 )
 STRIMZI_TOPIC_SPEC = obj(
-    {"topicName": STR, "partitions": {"type": "integer", "minimum": 1}, "replicas": {"type": "integer", "minimum": 1, "maximum": 32767}, "config": FREE}
+    {
+        "topicName": STR,
+        "partitions": {"type": "integer", "minimum": 1},
+        "replicas": {"type": "integer", "minimum": 1, "maximum": 32767},
+        "config": FREE,
+    }
 )
 STRIMZI_ACL = obj(
     {
         "resource": obj(
-            {"type": enum("topic", "group", "cluster", "transactionalId"), "name": STR, "patternType": enum("literal", "prefix")}, ("type",)
+            {"type": enum("topic", "group", "cluster", "transactionalId"), "name": STR, "patternType": enum("literal", "prefix")},
+            ("type",),
         ),
         "type": enum("allow", "deny"),
-        "operations": array(enum("Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs", "DescribeConfigs", "IdempotentWrite", "All")),
+        "operations": array(
+            enum(
+                "Read",
+                "Write",
+                "Create",
+                "Delete",
+                "Alter",
+                "Describe",
+                "ClusterAction",
+                "AlterConfigs",
+                "DescribeConfigs",
+                "IdempotentWrite",
+                "All",
+            )
+        ),
         "host": STR,
     },
     ("resource",),
@@ -133,7 +174,14 @@ STRIMZI_USER_SPEC = obj(
     {
         "authentication": obj({"type": enum("tls", "tls-external", "scram-sha-512"), "password": FREE}, ("type",)),
         "authorization": obj({"type": enum("simple"), "acls": array(STRIMZI_ACL)}, ("type", "acls")),
-        "quotas": obj({"producerByteRate": INT, "consumerByteRate": INT, "requestPercentage": INT, "controllerMutationRate": {"type": "number"}}),
+        "quotas": obj(
+            {
+                "producerByteRate": INT,
+                "consumerByteRate": INT,
+                "requestPercentage": INT,
+                "controllerMutationRate": {"type": "number"},
+            }
+        ),
         "template": FREE,
     }
 )
@@ -174,7 +222,14 @@ CNPG_CLUSTER_SPEC = obj(
         "bootstrap": obj(
             {
                 "initdb": obj(
-                    {"database": STR, "owner": STR, "secret": SECRET_NAME, "dataChecksums": BOOL, "encoding": STR, "postInitSQL": array(STR)}
+                    {
+                        "database": STR,
+                        "owner": STR,
+                        "secret": SECRET_NAME,
+                        "dataChecksums": BOOL,
+                        "encoding": STR,
+                        "postInitSQL": array(STR),
+                    }
                 )
             }
         ),
@@ -183,7 +238,13 @@ CNPG_CLUSTER_SPEC = obj(
         "walStorage": CNPG_STORAGE,
         "resources": RESOURCES,
         "affinity": obj(
-            {"enablePodAntiAffinity": BOOL, "topologyKey": STR, "podAntiAffinityType": enum("preferred", "required"), "nodeSelector": FREE, "tolerations": array(FREE)}
+            {
+                "enablePodAntiAffinity": BOOL,
+                "topologyKey": STR,
+                "podAntiAffinityType": enum("preferred", "required"),
+                "nodeSelector": FREE,
+                "tolerations": array(FREE),
+            }
         ),
         "monitoring": obj({"enablePodMonitor": BOOL}),
     },
@@ -205,7 +266,10 @@ CNPG_DATABASE_SPEC = obj(
 
 
 def _resource(api_version: str, kind: str, spec: Schema) -> Schema:
-    return obj({"apiVersion": {"const": api_version}, "kind": {"const": kind}, "metadata": METADATA, "spec": spec}, ("apiVersion", "kind", "metadata", "spec"))
+    return obj(
+        {"apiVersion": {"const": api_version}, "kind": {"const": kind}, "metadata": METADATA, "spec": spec},
+        ("apiVersion", "kind", "metadata", "spec"),
+    )
 
 
 SCHEMAS: dict[tuple[str, str], Schema] = {

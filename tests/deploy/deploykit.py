@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in requirements.txt
-
 import kustomize_lite
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in requirements.txt
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -58,7 +57,9 @@ CORE_SERVICES = {
     "declaration": App("declaration", "DECLARATION_", "declaration.settings:Settings", "services/declaration", 8001),
     "relief-calc": App("relief-calc", "RELIEF_CALC_", "relief_calc.settings:Settings", "services/relief-calc", 8002),
     "refund": App("refund", "REFUND_", "refund.settings:Settings", "services/refund", 8003),
-    "classification": App("classification", "CLASSIFICATION_", "classification.settings:Settings", "services/classification", 8004),
+    "classification": App(
+        "classification", "CLASSIFICATION_", "classification.settings:Settings", "services/classification", 8004
+    ),
 }
 # Built on another branch; checked like the others once docker-compose.yml runs it.
 OPTIONAL_SERVICES = {
@@ -66,7 +67,13 @@ OPTIONAL_SERVICES = {
 }
 BANKSIM = App("banksim", "BANKSIM_", "banksim.config:Settings", "tools/banksim", 8900, 8900)
 INFRA = {"kafka", "kafka-topics", "postgres"}
-SERVICE_ENV_SUFFIXES = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PARTITIONS", "TOPIC_REPLICATION_FACTOR", "DATA_KEY_FILE")
+SERVICE_ENV_SUFFIXES = (
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "TOPIC_PARTITIONS",
+    "TOPIC_REPLICATION_FACTOR",
+    "DATA_KEY_FILE",
+)
 BANK_CALLBACK_PATHS = {"BANKSIM_CALLBACK_URL": "/v1/bank/status-reports", "BANKSIM_NOTIFY_URL": "/v1/bank/notifications"}
 
 
@@ -177,7 +184,9 @@ def create_databases(sql: str) -> dict[str, str]:
     """database -> owner (None: the connecting user) from CREATE DATABASE statements."""
     return {
         m.group(1): (m.group(2) or "")
-        for m in re.finditer(r"^\s*CREATE\s+DATABASE\s+\"?([A-Za-z0-9_]+)\"?(?:\s+OWNER\s+\"?([A-Za-z0-9_]+)\"?)?", sql, re.I | re.M)
+        for m in re.finditer(
+            r"^\s*CREATE\s+DATABASE\s+\"?([A-Za-z0-9_]+)\"?(?:\s+OWNER\s+\"?([A-Za-z0-9_]+)\"?)?", sql, re.I | re.M
+        )
     }
 
 

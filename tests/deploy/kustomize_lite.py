@@ -6,7 +6,8 @@ refuses any other (an unknown field is an error, never silently ignored):
 
 * ``resources``: YAML files (several documents each) and directories holding a
   ``kustomization.yaml`` (rendered recursively, as kustomize does for bases);
-* ``namespace``: set on every namespaced object (the built-in cluster-scoped kinds keep none);
+* ``namespace``: set on every namespaced object (the built-in cluster-scoped kinds keep none),
+  and as the name of Namespace objects (as kustomize does);
 * ``labels`` with ``pairs`` and ``includeSelectors: false``: added to ``metadata.labels``;
 * ``images``: ``name`` with ``newName`` and/or ``newTag``, on containers and init containers;
 * ``replicas``: ``name`` and ``count`` of a Deployment or StatefulSet;
@@ -76,7 +77,9 @@ def build(directory: Path) -> list[Doc]:
         _apply_patch(docs, patch, directory, kfile)
     if "namespace" in k:
         for doc in docs:
-            if doc["kind"] not in CLUSTER_SCOPED:
+            if doc["kind"] == "Namespace":  # kustomize renames Namespace objects to it
+                doc["metadata"]["name"] = k["namespace"]
+            elif doc["kind"] not in CLUSTER_SCOPED:
                 doc.setdefault("metadata", {})["namespace"] = k["namespace"]
     for label in k.get("labels", []):
         if set(label) - {"pairs", "includeSelectors"} or label.get("includeSelectors", False):

@@ -21,7 +21,6 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
 from deploykit import (
     APP_PORT,
     BANK_CALLBACK_PATHS,
@@ -279,3 +278,10 @@ def test_container_env_helper_sees_exported_secrets() -> None:
     fake: dict[str, Any] = {"environment": {"A_X": 1}, "command": ["sh", "-c", 'export A_Y="$$(cat /run/secrets/y)" && exec a']}
     assert container_env(fake) == {"A_X": "1", "A_Y": "<file /run/secrets/y>"}
     assert isinstance(BANKSIM, App)
+
+
+def test_settings_env_comes_from_the_settings_classes() -> None:
+    refund = settings_env(CORE_SERVICES["refund"])
+    assert {"REFUND_BANK_URL", "REFUND_BANK_CALLBACK_SECRET", "REFUND_DATA_KEY_FILE", "KAFKA_BOOTSTRAP_SERVERS"} <= refund
+    assert "REFUND_BANK_ULR" not in refund and "DECLARATION_DATABASE_URL" not in refund
+    assert {"BANKSIM_SECRET", "BANKSIM_CALLBACK_URL", "BANKSIM_NOTIFY_URL", "BANKSIM_LEDGER"} <= settings_env(BANKSIM)

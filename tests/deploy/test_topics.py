@@ -84,7 +84,9 @@ def run_topic_script(tmp_path: Path, skew: int = 0) -> tuple[subprocess.Complete
     state = tmp_path / "state.json"
     env = dict(os.environ, KAFKA_TOPICS=str(stub), STUB_STATE=str(state), STUB_SKEW=str(skew))
     env.update({k: str(v) for k, v in compose()["services"]["kafka-topics"]["environment"].items()})
-    result = subprocess.run(["sh", str(DEPLOY / "compose" / "create-topics.sh")], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "compose" / "create-topics.sh")], env=env, capture_output=True, text=True, timeout=120
+    )
     return result, (json.loads(state.read_text()) if state.exists() else {})
 
 
