@@ -8,6 +8,9 @@
 #                               (eventkit-token issue --key var/compose-secrets/jwt-private.pem ...)
 #   jwt-public.pem              its public key (SubjectPublicKeyInfo PEM): AUTH_JWT_PUBLIC_KEY_FILE
 #   <service>-data.key          32 random bytes, base64: <PREFIX>DATA_KEY_FILE of each service
+#   bank-callback.secret        the HMAC key of the bank's signed callbacks, shared by the refund
+#                               service (REFUND_BANK_CALLBACK_SECRET) and the bank simulator
+#                               (BANKSIM_SECRET); 32 random bytes, hex
 #
 # The files the containers read are world-readable (0644) because compose bind-mounts them
 # as they are and the services run as uid 10001; the private key stays 0600.
@@ -30,4 +33,8 @@ for service in declaration relief-calc refund classification; do
     fi
     chmod 0644 "$key"
 done
+if [ ! -s "$dir/bank-callback.secret" ]; then
+    openssl rand -hex 32 > "$dir/bank-callback.secret"
+fi
+chmod 0644 "$dir/bank-callback.secret"
 echo "development secrets in $dir"
