@@ -283,6 +283,39 @@ def test_a_large_enterprise_corrected_to_small_is_reassessed_exempt_and_credited
     assert statement()[("2020-02", "pension", "employer")]["refunded_fen"] == credit_per_month
     assert call("GET", f"{refund.url}/v1/payers/{code}/ledger", other_payer)[0] == 403
 
+    # ---- Story b (issue 7): the credits settled by offset pay the July dues, oldest credit first ------
+    lines = [{"insurance": i, "headcount": 10, "base_fen": 5_000_000} for i in ("pension", "medical")]
+    status, out = call("POST", f"{decl.url}/v1/payers/{code}/declarations", payer, {"fee_period": "2020-07", "lines": lines})
+    assert status == 201, out
+    july = eventually(lambda: liability("2020-07", "corrected"), "July assessed for a small enterprise")["liability"]
+    assert lines_of(july) == {
+        "pension": ("exempt", PENSION_EMPLOYER, 0, PENSION_INDIVIDUAL),  # 49号: SMEs exempt to December
+        "medical": ("none", MEDICAL_EMPLOYER, MEDICAL_EMPLOYER, MEDICAL_INDIVIDUAL),  # 江苏 halved to June only
+    }
+    july_due = PENSION_INDIVIDUAL + MEDICAL_EMPLOYER + MEDICAL_INDIVIDUAL
+
+    def offset_paid() -> Any:
+        led = ledger()
+        return led if led.get("totals", {}).get("offset_in_fen") == july_due else None
+
+    after = eventually(offset_paid, "July's dues paid by the offset credits")
+    assert (after["totals"]["outstanding_fen"], after["totals"]["credit_fen"], after["balanced"]) == (
+        0,
+        4 * credit_per_month - july_due,
+        True,
+    )
+    july_lines = {
+        k[1:]: (v["due_fen"], v["offset_in_fen"], v["outstanding_fen"]) for k, v in statement().items() if k[0] == "2020-07"
+    }
+    assert july_lines == {
+        ("pension", "individual"): (PENSION_INDIVIDUAL, PENSION_INDIVIDUAL, 0),
+        ("medical", "employer"): (MEDICAL_EMPLOYER, MEDICAL_EMPLOYER, 0),
+        ("medical", "individual"): (MEDICAL_INDIVIDUAL, MEDICAL_INDIVIDUAL, 0),
+    }
+    # oldest credit first: March's and April's are used up, May's pays the rest
+    open_credits = {c["fee_period"]: c["open_fen"] for c in after["credits"]}
+    assert open_credits == {"2020-05": 3 * credit_per_month - july_due, "2020-06": credit_per_month}
+
 
 def _rule(liability: dict[str, Any], insurance: str) -> str:
     """The policy rule a liability line was assessed under."""
