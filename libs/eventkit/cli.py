@@ -1,4 +1,4 @@
-"""The command line every service shares: `<service> serve | migrate | topics | rebuild |
+"""The command line every service shares: `<service> serve | migrate | topics | rebuild | restore |
 fingerprint | openapi`. A service's entry point is one call:
 
     def main() -> int:
@@ -23,6 +23,7 @@ from eventkit.logging import configure_logging
 from eventkit.migrations import upgrade
 from eventkit.projection import fingerprint
 from eventkit.rebuild import rebuild
+from eventkit.restore import restore_store
 from eventkit.runtime import ServiceDefinition, ServiceRuntime
 from eventkit.settings import ServiceSettings
 from eventkit.web.app import LifespanHook, create_app, start_stop
@@ -91,6 +92,10 @@ def _parser(name: str) -> argparse.ArgumentParser:
     rb.add_argument("--projection", action="append", help="only this projection (repeatable)")
     rb.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("fingerprint", help="print the projections' fingerprints without rebuilding")
+    rs = sub.add_parser(
+        "restore", help="disaster recovery: fill a new, migrated database's event store from the service's topics, then rebuild"
+    )
+    rs.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("openapi", help="print the OpenAPI document")
     return p
 
@@ -135,6 +140,23 @@ async def _async_command(spec: ServiceSpec, settings: ServiceSettings, args: arg
                 )
                 return 2
             projections = [p for p in projections if p.name in args.projection]
+        if args.command == "restore":
+            restored = await restore_store(runtime)
+            results = await rebuild(runtime, projections, show_progress=not args.no_progress)
+            print(
+                json.dumps(
+                    {
+                        "service": definition.name,
+                        "restored": [
+                            {"topic": r.topic, "events": r.events, "duplicates_skipped": r.duplicates} for r in restored
+                        ],
+                        "projections": [
+                            {"name": r.projection, "events": r.events, "fingerprint": r.fingerprint} for r in results
+                        ],
+                    }
+                )
+            )
+            return 0
         if args.command == "fingerprint":
             out = {p.name: await fingerprint(runtime.sessions, p.tables) for p in projections}
             print(json.dumps({"service": definition.name, "fingerprints": out}))
