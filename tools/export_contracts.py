@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"declaration": "declaration", "relief-calc": "relief_calc", "refund": "refund", "classification": "classification"}
+SERVICES = {
+    "declaration": "declaration",
+    "relief-calc": "relief_calc",
+    "refund": "refund",
+    "classification": "classification",
+    "subscriptions": "subscriptions",
+}
 
 
 def spec_of(service: str) -> Any:

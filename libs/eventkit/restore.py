@@ -2,7 +2,8 @@
 
 The log is the source of truth: every event a service ever appended was published, by its outbox
 relay, to one of the service's own topics (kept forever). When the service's database is lost
-outright, `restore` reads those topics from the beginning into an empty, freshly migrated database —
+outright, `restore` reads those topics (and, of the public topics it publishes integration events
+on, the events it authored) from the beginning into an empty, freshly migrated database —
 each event once (the relay publishes at least once: a repeated event id is skipped), each stream in
 version order (a stream's events share a key, so a partition) — without outbox rows (they are
 published already). Then every projection is rebuilt from the log as usual (`rebuild`).
@@ -39,9 +40,12 @@ class RestoreResult:
 
 
 def own_log_topics(runtime: ServiceRuntime) -> list[str]:
-    """The topics the service's store publishes to (its own topics, dead-letter topics excepted)."""
+    """The topics the service's store publishes to: its own topics (dead-letter topics excepted)
+    and the public topics it publishes integration events on (shared with other services: only
+    the events this service appended, by their source, are restored)."""
     specs = runtime.definition.own_topics(runtime.partitions, runtime.replication)
-    return [s.name for s in specs if not s.name.endswith(".dlq")]
+    own = [s.name for s in specs if not s.name.endswith(".dlq")]
+    return own + [t for t in runtime.definition.public_topics if t not in own]
 
 
 async def restore_store(runtime: ServiceRuntime, *, batch: int = 500) -> list[RestoreResult]:
@@ -76,6 +80,8 @@ async def _restore_topic(runtime: ServiceRuntime, topic: str, seen: set[str], ba
             for records in fetched.values():
                 for record in records:
                     env = Envelope.from_kafka(record.headers, record.value)
+                    if env.source != runtime.store.source:
+                        continue  # another service's event on a shared public topic
                     if env.id in seen:
                         duplicates += 1
                         continue

@@ -43,6 +43,10 @@ class ServiceDefinition:
     # processors whose handler appends through the runtime's own event store (so that the relay
     # is woken on commit): built once the store exists
     processor_factories: Sequence[Callable[[EventStore], Subscription]] = ()
+    # public integration topics this service publishes to (eventkit.public): its translators
+    # append integration events to its own store with one of these as the outbox topic, and the
+    # relay publishes them there; created with their DLQs like its own topic
+    public_topics: Sequence[str] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,6 +61,10 @@ class ServiceDefinition:
     def topic_specs(self, partitions: int, replication: int) -> list[TopicSpec]:
         specs = list(self.own_topics(partitions, replication))
         known = {s.name for s in specs}
+        for name in self.public_topics:
+            if name not in known:
+                specs += TopicSpec(name, partitions, replication).with_dlq()
+                known.add(name)
         for name in self.read_topics:
             if name not in known:
                 specs += TopicSpec(name, partitions, replication).with_dlq()

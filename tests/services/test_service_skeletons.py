@@ -27,6 +27,7 @@ SERVICES = {
     "relief-calc": ("relief_calc", "RELIEF_CALC_", ["relief.events", "policy.events"]),
     "refund": ("refund", "REFUND_", ["refund.events"]),
     "classification": ("classification", "CLASSIFICATION_", ["classification.events"]),
+    "subscriptions": ("subscriptions", "SUBSCRIPTIONS_", ["subscriptions.events"]),
 }
 BIN = Path(sys.executable).parent
 

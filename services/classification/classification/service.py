@@ -7,6 +7,8 @@ from pathlib import Path
 from classification.adapters import dispute_view, payer_marks, sizes, topics
 from classification.adapters.tables import metadata
 from classification.api import routers
+from classification.application.public import public_translator
+from classification.domain.public_events import PUBLIC_SIZE_TOPIC
 from classification.domain.registry import registry
 from classification.settings import Settings
 from eventkit.cli import ServiceSpec
@@ -26,6 +28,8 @@ DEFINITION = ServiceDefinition(
         dispute_view.projection(),
         payer_marks.projection(),
     ),
+    processor_factories=(public_translator,),
+    public_topics=(PUBLIC_SIZE_TOPIC,),
 )
 
 SPEC = ServiceSpec(

@@ -11,7 +11,9 @@ from refund.adapters import reconciliation, refunds, topics
 from refund.adapters.tables import metadata
 from refund.api import routers
 from refund.application.dues import dues_processor
+from refund.application.public import public_translator
 from refund.domain.events import registry
+from refund.domain.public_events import PUBLIC_COLLECTION_TOPIC
 from refund.settings import Settings
 from refund.workers import background
 
@@ -27,7 +29,8 @@ DEFINITION = ServiceDefinition(
         refunds.projection(),
         reconciliation.projection(),
     ),
-    processor_factories=(dues_processor,),
+    processor_factories=(dues_processor, public_translator),
+    public_topics=(PUBLIC_COLLECTION_TOPIC,),
 )
 
 SPEC = ServiceSpec(

@@ -10,7 +10,9 @@ from eventkit.streams import stream_index
 from relief_calc.adapters import deferrals, inputs, liabilities, paid, topics
 from relief_calc.adapters.tables import metadata
 from relief_calc.api import routers
+from relief_calc.application.public import public_translator
 from relief_calc.domain.events import registry
+from relief_calc.domain.public_events import PUBLIC_COLLECTION_TOPIC, PUBLIC_DECISION_TOPIC
 from relief_calc.settings import Settings
 from relief_calc.workers import background
 
@@ -28,6 +30,8 @@ DEFINITION = ServiceDefinition(
         deferrals.projection(),
         paid.projection(),
     ),
+    processor_factories=(public_translator,),
+    public_topics=(PUBLIC_COLLECTION_TOPIC, PUBLIC_DECISION_TOPIC),
 )
 
 SPEC = ServiceSpec(

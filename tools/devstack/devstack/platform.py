@@ -21,6 +21,7 @@ SERVICES = (
     ServiceProc("relief-calc", "RELIEF_CALC_", 8002),
     ServiceProc("refund", "REFUND_", 8003),
     ServiceProc("classification", "CLASSIFICATION_", 8004),
+    ServiceProc("subscriptions", "SUBSCRIPTIONS_", 8005),
 )
 
 # Not a service of the platform: the bank simulator (tools/banksim) that `make run` starts so that

@@ -65,7 +65,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("run", help="start Kafka and the four services (make run)")
+    p = subparsers.add_parser("run", help="start Kafka and the services (make run)")
     p.add_argument("--var", default=None, help="state directory (default: <repo>/var)")
     p.add_argument("--exit-when-ready", action="store_true", help="stop once every service is ready; print a JSON summary")
     p.add_argument("--kafka-port", type=int, default=None)
@@ -190,6 +190,10 @@ def _service_env(var: Path, bootstrap: str, venv_bin: Path, bank_port: int) -> d
         env.setdefault(f"{svc.env_prefix}DATABASE_URL", f"sqlite+aiosqlite:///{var / (svc.name + '.db')}")
     env.setdefault("REFUND_BANK_URL", f"http://127.0.0.1:{bank_port}")
     env.setdefault("REFUND_BANK_CALLBACK_SECRET", _bank_secret(keys))
+    # one machine, for development: agencies' test receivers listen on 127.0.0.1 over plain http
+    # (production keeps the SSRF guard: public https callbacks only)
+    env.setdefault("SUBSCRIPTIONS_ALLOW_PRIVATE_CALLBACKS", "true")
+    env.setdefault("SUBSCRIPTIONS_REQUIRE_HTTPS", "false")
     return env
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from eventkit.crypto import Sealed
 from eventkit.events import Event, EventRegistry
 from refund.domain.parked_events import PARKED_EVENTS
+from refund.domain.public_events import PUBLIC_EVENTS
 from refund.domain.reconciliation_events import RECONCILIATION_EVENTS
 
 
@@ -300,5 +301,5 @@ class PaymentParked(Event):
     debtor_account: Sealed | None
 
 
-# parked resolutions and reconciliation: events of their own modules, registered with the rest
-registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS, PaymentParked, *PARKED_EVENTS, *RECONCILIATION_EVENTS)
+# parked resolutions, reconciliation and the integration event it publishes (public.collection-details)
+registry = EventRegistry(*LEDGER_EVENTS, *REFUND_EVENTS, PaymentParked, *PARKED_EVENTS, *RECONCILIATION_EVENTS, *PUBLIC_EVENTS)
