@@ -28,19 +28,27 @@ from declaration.service import DEFINITION as DECL
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.kafka import TopicSpec
+from eventkit.processing import Subscription
+from eventkit.runtime import ServiceDefinition
 from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.server import ServiceProcess
 from eventkit.web.tokens import generate_keypair, issue_token
 from refund.adapters.tables import kernel as refund_kernel
-from refund.domain.events import registry as refund_registry
 from refund.service import DEFINITION as REFUND
 from relief_calc.adapters.tables import kernel as rc_kernel
 from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
 SECRET = "e2e-bank-secret"
-REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
+
+
+def consumer_groups(definition: ServiceDefinition) -> list[Subscription]:
+    """Every consumer group of a service: projections and processors (translators included)."""
+    store = EventStore(
+        service=definition.name, source="/t", topic=definition.topic, tables=definition.kernel, registry=definition.registry
+    )
+    return definition.subscriptions(store)
 
 
 def call(method: str, url: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any]:
@@ -212,10 +220,10 @@ def running_platform(
     for service in (decl, rc, cls, refund):
         service.run("migrate")
     groups = (
-        (dbs["rc"], rc_kernel, RC.projections, ("declaration.events", "classification.events", "relief.events", "refund.events", "policy.events")),
-        (dbs["decl"], decl_kernel, DECL.projections, ("declaration.events", "relief.events")),
-        (dbs["cls"], classification_kernel, CLASSIFICATION.projections, ("classification.events", "declaration.events")),
-        (dbs["refund"], refund_kernel, REFUND.subscriptions(REFUND_STORE), ("relief.events", "refund.events")),
+        (dbs["rc"], rc_kernel, consumer_groups(RC), ("declaration.events", "classification.events", "relief.events", "refund.events", "policy.events")),
+        (dbs["decl"], decl_kernel, consumer_groups(DECL), ("declaration.events", "relief.events")),
+        (dbs["cls"], classification_kernel, consumer_groups(CLASSIFICATION), ("classification.events", "declaration.events")),
+        (dbs["refund"], refund_kernel, consumer_groups(REFUND), ("relief.events", "refund.events")),
     )  # fmt: skip
     for db, kernel, subscriptions, topics in groups:
         asyncio.run(start_groups_at_end(db, kafka_bootstrap, kernel, subscriptions, _topics(*topics)))

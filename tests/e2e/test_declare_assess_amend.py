@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -45,20 +44,11 @@ from relief_calc.adapters.tables import kernel as rc_kernel
 from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
+from .platform import call, consumer_groups, eventually
+
 SIZE_ASSIGNED = "relief.classification.EnterpriseSizeAssigned.v1"
 BANK_SECRET = "e2e-bank-secret"
 REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
-
-
-def call(method: str, url: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    hdrs = {"Authorization": f"Bearer {token}", **({"Content-Type": "application/json"} if data else {}), **headers}
-    request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def bank_pays(url: str, code: str, reference: str, fen: int, value_date: date, period: str) -> list[Any]:
@@ -84,16 +74,6 @@ def bank_pays(url: str, code: str, reference: str, fen: int, value_date: date, p
     request = urllib.request.Request(url + "/v1/bank/notifications", data=body, method="POST", headers=headers)
     with urllib.request.urlopen(request, timeout=30) as r:
         return json.loads(r.read())["entries"]  # type: ignore[no-any-return]
-
-
-def eventually(probe: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not reached in {timeout_s}s: {what}"
-        time.sleep(0.3)
 
 
 @pytest.fixture
@@ -137,13 +117,21 @@ def services(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_pa
     inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events", "refund.events")] + [
         TopicSpec("policy.events", 1)
     ]
-    groups = RC.projections
+    groups = consumer_groups(RC)
     asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, groups, inputs))
     decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
-    decl_groups = DECL.projections
+    decl_groups = consumer_groups(DECL)
     asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, decl_groups, decl_topics))
-    refund_groups = REFUND.subscriptions(REFUND_STORE)
-    asyncio.run(start_groups_at_end(refund_db, kafka_bootstrap, refund_kernel, refund_groups, [TopicSpec("relief.events", 12)]))
+    refund_groups = consumer_groups(REFUND)
+    asyncio.run(
+        start_groups_at_end(
+            refund_db,
+            kafka_bootstrap,
+            refund_kernel,
+            refund_groups,
+            [TopicSpec("relief.events", 12), TopicSpec("refund.events", 12)],
+        )
+    )
     try:
         decl.start()
         rc.start()
