@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help venv kafka-jars run test test-fast lint bench-kernel contracts clean lock
+.PHONY: help venv kafka-jars run rebuild test test-fast lint bench-kernel contracts clean lock
 
 help:
 	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
@@ -33,6 +33,11 @@ kafka-jars: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/devstack run
+
+# Every projection of every service rebuilt from the log of `make run`'s platform (var/), each
+# fingerprint compared with the one taken before (stops `make run` first if it is running).
+rebuild: $(STAMP)
+	$(BIN)/devstack rebuild
 
 test: $(STAMP)
 	$(BIN)/devstack kafka-jars >/dev/null

@@ -70,6 +70,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--exit-when-ready", action="store_true", help="stop once every service is ready; print a JSON summary")
     p.add_argument("--kafka-port", type=int, default=None)
     p.set_defaults(func=run)
+    from devstack.rebuild_all import add_parser as add_rebuild
+
+    add_rebuild(subparsers)
 
 
 def _say(msg: str) -> None:
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         broker.start()
         _say(f"Kafka broker ready at {broker.bootstrap} (log: {broker.log_dir / 'server.log'})")
         bank_port = _port(BANK_SIMULATOR)
-        env = _service_env(var, broker.bootstrap, venv_bin, bank_port)
+        env = service_env(var, broker.bootstrap, venv_bin, bank_port)
         for svc in SERVICES:
             _check(svc.command(venv_bin, "topics"), env, var / "log" / f"{svc.name}.log")
             _check(svc.command(venv_bin, "migrate"), env, var / "log" / f"{svc.name}.log")
@@ -105,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         summary = {
             "ready_after_s": round(elapsed, 1),
+            "launcher_pid": os.getpid(),
             "kafka": broker.bootstrap,
             "kafka_pid": broker.pid,
             "services": {
@@ -173,7 +177,7 @@ def _bank_env(env: dict[str, str], var: Path, refund_url: str) -> dict[str, str]
     return out
 
 
-def _service_env(var: Path, bootstrap: str, venv_bin: Path, bank_port: int) -> dict[str, str]:
+def service_env(var: Path, bootstrap: str, venv_bin: Path, bank_port: int | None = None) -> dict[str, str]:
     keys = var / "keys"
     if not (keys / "jwt-public.pem").exists():
         subprocess.run([str(venv_bin / "eventkit-token"), "keygen", "--dir", str(keys)], check=True, stdout=subprocess.DEVNULL)
@@ -188,7 +192,8 @@ def _service_env(var: Path, bootstrap: str, venv_bin: Path, bank_port: int) -> d
     env.setdefault("DATA_KEY_FILE", str(data_key))
     for svc in SERVICES:
         env.setdefault(f"{svc.env_prefix}DATABASE_URL", f"sqlite+aiosqlite:///{var / (svc.name + '.db')}")
-    env.setdefault("REFUND_BANK_URL", f"http://127.0.0.1:{bank_port}")
+    if bank_port is not None:
+        env.setdefault("REFUND_BANK_URL", f"http://127.0.0.1:{bank_port}")
     env.setdefault("REFUND_BANK_CALLBACK_SECRET", _bank_secret(keys))
     # one machine, for development: agencies' test receivers listen on 127.0.0.1 over plain http
     # (production keeps the SSRF guard: public https callbacks only)
