@@ -92,7 +92,9 @@ def test_asyncapi_references_resolve_and_operations_use_their_channels_messages(
     assert current == set(export["event_schemas"]()), "every event type and version is a message"
     for name in ("declaration.events", "relief.events", "refund.events", "classification.events", "policy.events"):
         assert any(op["action"] == "send" and op["channel"]["$ref"] == f"#/channels/{name}" for op in doc["operations"].values())
-        assert any(op["action"] == "receive" and op["channel"]["$ref"] == f"#/channels/{name}" for op in doc["operations"].values())
+        assert any(
+            op["action"] == "receive" and op["channel"]["$ref"] == f"#/channels/{name}" for op in doc["operations"].values()
+        )
 
 
 def test_public_topics_are_flagged_and_new_prefixes_are_picked_up(tmp_path: Path) -> None:
@@ -108,9 +110,14 @@ def test_public_topics_are_flagged_and_new_prefixes_are_picked_up(tmp_path: Path
     doc = asyncapi.build(definitions, tmp_path / "topics.yaml", version="1")
     public = doc["channels"]["public.collection-details"]
     assert public["x-public"] is True and [t["name"] for t in public["tags"]] == ["public"]
-    assert "refund.RefundSettled.v1" in public["messages"] and "refund.RefundSettled.v1" not in doc["channels"]["refund.events"]["messages"]
+    assert (
+        "refund.RefundSettled.v1" in public["messages"]
+        and "refund.RefundSettled.v1" not in doc["channels"]["refund.events"]["messages"]
+    )
     assert doc["components"]["messages"]["refund.RefundSettled.v1"]["tags"] == [{"name": "public"}]
-    assert doc["channels"]["public.collection-details.dlq"]["messages"] == {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}}
+    assert doc["channels"]["public.collection-details.dlq"]["messages"] == {
+        "DeadLetter": {"$ref": "#/components/messages/DeadLetter"}
+    }
     assert list(jsonschema.Draft7Validator(json.loads(ASYNCAPI_SCHEMA.read_text(encoding="utf-8"))).iter_errors(doc)) == []
     topics["topics"] = [t for t in topics["topics"] if not t["name"].startswith("refund.")]
     (tmp_path / "topics.yaml").write_text(yaml.safe_dump(topics), encoding="utf-8")

@@ -48,7 +48,10 @@ def changed(edit: Any) -> dict[str, Any]:
 BREAKING = {
     "removed field": (lambda s: s["properties"].pop("rate"), "(data).rate: removed"),
     "removed optional field": (lambda s: s["properties"].pop("memo"), "(data).memo: removed"),
-    "retyped field": (lambda s: s["properties"].update(credit_code={"type": "integer"}), "(data).credit_code: retyped from string to integer"),
+    "retyped field": (
+        lambda s: s["properties"].update(credit_code={"type": "integer"}),
+        "(data).credit_code: retyped from string to integer",
+    ),
     "widened to nullable": (
         lambda s: s["properties"].update(credit_code={"anyOf": [{"type": "string"}, {"type": "null"}]}),
         "(data).credit_code: retyped from string to null|string",
@@ -86,7 +89,9 @@ BREAKING = {
 
 ADDITIVE = {
     "nothing changed": lambda s: None,
-    "new optional field": lambda s: s["properties"].update(region={"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}),
+    "new optional field": lambda s: s["properties"].update(
+        region={"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    ),
     "new optional nested field": lambda s: s["$defs"]["Line"]["properties"].update(note={"type": "string", "default": ""}),
     "narrowed from nullable": lambda s: s["properties"].update(memo={"type": "string", "default": ""}),
     "number narrowed to integer": lambda s: s["properties"].update(rate={"type": "integer"}),
@@ -95,7 +100,9 @@ ADDITIVE = {
         s["$defs"].update(Entry=s["$defs"].pop("Line")),
         s["properties"]["lines"]["items"].update({"$ref": "#/$defs/Entry"}),
     ),
-    "titles and descriptions": lambda s: s["properties"]["credit_code"].update(title="Credit Code", description="统一社会信用代码"),
+    "titles and descriptions": lambda s: s["properties"]["credit_code"].update(
+        title="Credit Code", description="统一社会信用代码"
+    ),
 }
 
 

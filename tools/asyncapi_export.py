@@ -306,7 +306,9 @@ DEAD_LETTER: dict[str, Any] = {
     "summary": "The original record, unchanged, with why in its dlq_* headers.",
     "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
     "payload": {"description": "the original record's value, byte for byte (it may not be JSON)"},
-    "bindings": {"kafka": {"key": {"type": "string", "description": "the original record's key"}, "bindingVersion": KAFKA_BINDING}},
+    "bindings": {
+        "kafka": {"key": {"type": "string", "description": "the original record's key"}, "bindingVersion": KAFKA_BINDING}
+    },
 }
 
 

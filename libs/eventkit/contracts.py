@@ -95,7 +95,7 @@ def problems(envelope: Envelope, contracts_dir: Path) -> list[str]:
         found.append(f"dataschema {envelope.dataschema!r} is not the contract's $id {schema_id!r}")
     for error in validator.iter_errors(envelope.data):
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        found.append(f"{where}: {error.message}")
+        found.append(f"{where}: {error.message}"[:500])  # the message quotes the value, which may be big
     return found
 
 

@@ -60,7 +60,9 @@ async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
         return int(await s.scalar(sa.select(sa.func.count()).select_from(ledger.kernel.events)) or 0)
 
 
-async def test_a_conforming_event_is_appended(contracts: Path, sessions: async_sessionmaker[AsyncSession], store: EventStore) -> None:
+async def test_a_conforming_event_is_appended(
+    contracts: Path, sessions: async_sessionmaker[AsyncSession], store: EventStore
+) -> None:
     async with sessions() as s, s.begin():
         await store.append(s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=100)], subject="P1")
     assert await _count(sessions) == 1
@@ -72,7 +74,9 @@ async def test_a_violation_is_refused_before_anything_is_written_and_recorded(
 ) -> None:
     with pytest.raises(ContractViolation, match=r"relief\.ledger\.Withdrawn\.v1 .* amount_fen: 30 is not of type 'string'"):
         async with sessions() as s, s.begin():
-            await store.append(s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=100), Withdrawn(amount_fen=30)], subject="P1")
+            await store.append(
+                s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=100), Withdrawn(amount_fen=30)], subject="P1"
+            )
     assert await _count(sessions) == 0
     (line,) = (contracts.parent / "violations.jsonl").read_text().splitlines()
     recorded = json.loads(line)
