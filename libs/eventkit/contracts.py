@@ -6,7 +6,7 @@ The schema's `$id` is the event's `dataschema` URN, so a reader can go from any 
 
 Contract checking on append: with `EVENTKIT_VALIDATE_CONTRACTS=1` (or a path to a contracts
 folder) in the environment, `EventStore` checks every event it appends against its committed
-schema and raises `ContractViolation` on a mismatch, so the decision that raised the event rolls
+schema (and that contracts/asyncapi.yaml has it on the topic it goes to) and raises `ContractViolation` on a mismatch, so the decision that raised the event rolls
 back. The test session sets it (root conftest.py); services started by tests inherit it. A
 violation is also written as a JSON line to the file `EVENTKIT_CONTRACT_VIOLATIONS` names, so a
 violation inside a subprocess or a background consumer still fails the test that caused it.
@@ -79,9 +79,28 @@ def _families(contracts_dir: str) -> frozenset[str]:
     return frozenset(p.name.split(".", 1)[0] for p in folder.glob("*.json"))
 
 
-def problems(envelope: Envelope, contracts_dir: Path) -> list[str]:
-    """What is wrong with an event against its contract ([] when it conforms). An event of a family
-    without any contract (a kernel test's own event types) is not checked."""
+@lru_cache(maxsize=8)
+def _channels(contracts_dir: str) -> dict[str, frozenset[str]]:
+    """CloudEvents type → the topics contracts/asyncapi.yaml carries it on ({} without the document)."""
+    path = Path(contracts_dir) / "asyncapi.yaml"
+    if not path.exists():
+        return {}
+    import yaml  # type: ignore[import-untyped,unused-ignore]  # only where contracts are checked; no stubs pinned
+
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    types = {mid: m.get("x-cloudevents-type") for mid, m in doc.get("components", {}).get("messages", {}).items()}
+    found: dict[str, set[str]] = {}
+    for topic, channel in doc.get("channels", {}).items():
+        for mid in channel.get("messages", {}):
+            if types.get(mid):
+                found.setdefault(types[mid], set()).add(topic)
+    return {t: frozenset(topics) for t, topics in found.items()}
+
+
+def problems(envelope: Envelope, contracts_dir: Path, topic: str | None = None) -> list[str]:
+    """What is wrong with an event against its contract ([] when it conforms), and, given the topic
+    it goes to, whether the AsyncAPI document puts it there. An event of a family without any
+    contract (a kernel test's own event types) is not checked."""
     name, _version = parse_type(envelope.type)
     path = schema_file(contracts_dir, envelope.type)
     if not path.exists():
@@ -90,6 +109,9 @@ def problems(envelope: Envelope, contracts_dir: Path) -> list[str]:
         return [f"no contract {path.name} for {envelope.type}: run `make contracts`"]
     validator = _validator(str(path))
     found = []
+    channels = _channels(str(contracts_dir)).get(envelope.type)
+    if topic is not None and channels is not None and topic not in channels:
+        found.append(f"appended to {topic}, but contracts/asyncapi.yaml carries it on {', '.join(sorted(channels))}")
     schema_id = validator.schema.get("$id")
     if envelope.dataschema != schema_id:
         found.append(f"dataschema {envelope.dataschema!r} is not the contract's $id {schema_id!r}")
@@ -102,7 +124,7 @@ def problems(envelope: Envelope, contracts_dir: Path) -> list[str]:
 def check_appended(envelopes: Sequence[Envelope], *, topic: str, contracts_dir: Path) -> None:
     """Raise ContractViolation (and record it) if any event does not conform to its contract."""
     for envelope in envelopes:
-        found = problems(envelope, contracts_dir)
+        found = problems(envelope, contracts_dir, topic)
         if found:
             _record(envelope, topic, found)
             raise ContractViolation(f"{envelope.type} ({envelope.id}) breaks its contract: {'; '.join(found[:5])}")

@@ -93,6 +93,22 @@ async def test_a_missing_contract_of_a_known_family_is_a_violation(
             await store.append(s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=1)], subject="P1")
 
 
+async def test_an_event_on_a_topic_the_asyncapi_document_does_not_put_it_on_is_a_violation(
+    contracts: Path, sessions: async_sessionmaker[AsyncSession], store: EventStore
+) -> None:
+    (contracts / "asyncapi.yaml").write_text(
+        "channels:\n  ledger.events:\n    messages: {ledger.Deposited.v2: {}}\n"
+        "components:\n  messages:\n    ledger.Deposited.v2: {x-cloudevents-type: relief.ledger.Deposited.v2}\n"
+    )
+    async with sessions() as s, s.begin():
+        await store.append(s, "acct-1", NO_STREAM, [Deposited(account="a", amount_fen=1)], subject="P1")
+    with pytest.raises(
+        ContractViolation, match="appended to other.events, but contracts/asyncapi.yaml carries it on ledger.events"
+    ):
+        async with sessions() as s, s.begin():
+            await store.append(s, "acct-1", 1, [Deposited(account="a", amount_fen=1)], subject="P1", topic="other.events")
+
+
 async def test_a_family_without_contracts_and_checking_off_pass(
     contracts: Path, sessions: async_sessionmaker[AsyncSession], store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
