@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help venv kafka-jars run rebuild test test-fast lint bench-kernel contracts clean lock
+.PHONY: help venv kafka-jars run rebuild test test-fast lint bench-kernel contracts contracts-check contracts-release clean lock
 
 help:
 	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
@@ -16,7 +16,9 @@ help:
 	@echo "make test-fast     the suite without the long fault-injection proofs"
 	@echo "make bench-kernel  kernel throughput against raw aiokafka, printed as JSON"
 	@echo "make lint          ruff and mypy"
-	@echo "make contracts     export the OpenAPI documents and the event JSON Schemas into contracts/"
+	@echo "make contracts     export the OpenAPI documents, the event JSON Schemas and the AsyncAPI document into contracts/"
+	@echo "make contracts-check      list the changes that break readers of the released contracts"
+	@echo "make contracts-release    snapshot contracts/ as the next released version (contracts/released/)"
 
 # The virtual environment, from pinned versions (requirements.txt), rebuilt when pins change.
 $(STAMP): requirements.txt $(PYPROJECTS)
@@ -52,6 +54,14 @@ lint: $(STAMP)
 	MYPYPATH=libs:libs/refdata:libs/iso20022:tools/banksim $(BIN)/mypy libs/eventkit libs/refdata/refdata libs/iso20022/iso20022 tools/banksim/banksim services/*/*/domain
 
 contracts: $(STAMP)
+	$(BIN)/python tools/export_contracts.py
+
+contracts-check: $(STAMP)
+	$(BIN)/python tools/contracts_compat.py
+
+# Refuses while anything breaks the last release; the AsyncAPI document then carries the new version.
+contracts-release: contracts
+	$(BIN)/python tools/contracts_compat.py --release
 	$(BIN)/python tools/export_contracts.py
 
 bench-kernel: $(STAMP)

@@ -4,6 +4,11 @@ started on free ports for this run and torn down after it.
 For quick local iterations an already running broker or cluster can be reused:
   RELIEF_TEST_KAFKA_BOOTSTRAP=127.0.0.1:9092  RELIEF_TEST_PG_URL=postgresql://relief@127.0.0.1:5432/postgres
 CI never sets them.
+
+Every event any test appends, in this process or in a service it starts (they inherit the
+environment), is checked against its committed contract (contracts/events/): a violation fails
+the append, is written to a file this session owns, and fails the test during which it happened.
+Set EVENTKIT_VALIDATE_CONTRACTS=0 to switch the check off for a local run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,27 @@ import pytest
 REPO = Path(__file__).resolve().parent
 ARTIFACTS = REPO / "test-artifacts"
 T = TypeVar("T")
+
+os.environ.setdefault("EVENTKIT_VALIDATE_CONTRACTS", "1")
+_VIOLATIONS = Path(tempfile.mkdtemp(prefix="relief-contracts-")) / "violations.jsonl"
+_VIOLATIONS.touch()
+os.environ["EVENTKIT_CONTRACT_VIOLATIONS"] = str(_VIOLATIONS)
+
+
+@pytest.fixture(autouse=True)
+def _events_keep_their_contracts() -> Iterator[None]:
+    """Fail the test during which any process appended an event that breaks its contract."""
+    start = _VIOLATIONS.stat().st_size
+    yield
+    with _VIOLATIONS.open("rb") as found:
+        found.seek(start)
+        new = found.read().decode("utf-8", "replace")
+    if new.strip():
+        pytest.fail(f"events that break their contracts (contracts/events/) were appended:\n{new[:4000]}", pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_VIOLATIONS.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

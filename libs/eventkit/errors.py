@@ -26,3 +26,9 @@ class MalformedEvent(EventKitError):
 
 class UnknownEventType(EventKitError):
     """A record whose type (or type version) this reader has no class or upcaster for."""
+
+
+class ContractViolation(EventKitError):
+    """An event about to be appended does not conform to its committed contract
+    (contracts/events/<name>.v<version>.json); raised only when contract checking is on
+    (eventkit.contracts, `EVENTKIT_VALIDATE_CONTRACTS`)."""

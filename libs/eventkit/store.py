@@ -7,6 +7,8 @@ Guarantees (libs/README.md numbers them and names the proving tests):
 - The same call writes each event's outbox row in the caller's transaction: the events, the
   decision that raised them and their publication commit or roll back together.
 - Every event gets a global position (insert order) and the time it was recorded.
+- With contract checking on (`EVENTKIT_VALIDATE_CONTRACTS`, eventkit.contracts), an event that
+  does not conform to its committed schema is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eventkit.contracts import check_appended, contracts_from_env
 from eventkit.envelope import Envelope, encode_data
 from eventkit.errors import ConcurrencyError
 from eventkit.events import Event, EventRegistry, Message, new_envelope, parse_type
@@ -108,6 +111,9 @@ class EventStore:
     ) -> None:
         """Write already-built envelopes (stream id and version set) and, unless `outbox` is False
         (restoring a store from the log), their outbox rows."""
+        contracts_dir = contracts_from_env()
+        if contracts_dir is not None:
+            check_appended(envelopes, topic=topic, contracts_dir=contracts_dir)
         now = datetime.now(UTC)
         rows = [_event_row(env, topic, now) for env in envelopes]
         t = self.tables.events
