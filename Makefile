@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help venv kafka-jars run rebuild test test-fast lint bench-kernel contracts contracts-check contracts-release clean lock
+.PHONY: help venv kafka-jars run rebuild test test-fast lint bench bench-kernel contracts contracts-check contracts-release clean lock
 
 help:
 	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
 	@echo "make test          the whole test suite against a real Kafka broker and PostgreSQL"
 	@echo "make test-fast     the suite without the long fault-injection proofs"
+	@echo "make bench         the whole platform end to end (REST → relief → ledger), rebuilds, raw aiokafka; JSON"
 	@echo "make bench-kernel  kernel throughput against raw aiokafka, printed as JSON"
 	@echo "make lint          ruff and mypy"
 	@echo "make contracts     export the OpenAPI documents, the event JSON Schemas and the AsyncAPI document into contracts/"
@@ -63,6 +64,12 @@ contracts-check: $(STAMP)
 contracts-release: contracts
 	$(BIN)/python tools/contracts_compat.py --release
 	$(BIN)/python tools/export_contracts.py
+
+# The end-to-end benchmark: every service as a process on its own PostgreSQL and Kafka; only the JSON on
+# stdout (`make bench > run.json`), progress on stderr.
+bench: $(STAMP)
+	@$(BIN)/devstack kafka-jars >/dev/null
+	@$(BIN)/python bench/platform_bench.py $(BENCH_ARGS)
 
 bench-kernel: $(STAMP)
 	$(BIN)/devstack kafka-jars >/dev/null
