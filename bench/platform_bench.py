@@ -840,8 +840,6 @@ def rate(count: int, seconds: float) -> float | None:
 
 
 async def run_bench(args: argparse.Namespace, infra: Infra, logs: Path) -> dict[str, Any]:
-    from refdata.regions import RegionCatalog
-
     payers = make_payers(args.payers, args.seed, RegionCatalog.default())
     sampler = MemorySampler()
     if infra.kafka is not None:
