@@ -132,7 +132,9 @@ async def test_open_disputes_by_status_and_age_and_the_overdue_list(service: Any
         assert r.status_code == 200, r.text
         return [(x["credit_code"], x["status"]) for x in r.json() if x["credit_code"] in (a, b)]
 
+    # the read model follows the log: a and b sit on different partitions, so wait for both
     await service.wait_for(lambda: _has(listed(status="under_review"), (b, "under_review")))
+    await service.wait_for(lambda: _has(listed(status="filed"), (a, "filed")))
     assert await listed(status="filed") == [(a, "filed")]
     assert await listed() == [(a, "filed"), (b, "under_review")]
     assert await listed(overdue="true") == []

@@ -56,6 +56,26 @@ async def test_register_and_read_a_payer_with_personal_data_masked(service: Any,
     assert "6222020200001234567" not in stored and "13800001234" not in stored  # encrypted at rest
 
 
+async def test_the_legal_representative_and_address_are_kept_sealed_and_published_as_blind_indexes(
+    service: Any, payer_body: Any, code: Any
+) -> None:
+    legal = {"name": "王五", "id_number": "32060219800101001x".upper()}
+    a, b = code(31), code(32)
+    out = await register(service, {**payer_body(a), "legal_representative": legal, "address": "南通市崇川区工农路 １号"})
+    assert (out["legal_representative_name"]["masked"], out["address"]) == ("王*", "南通市崇川区工农路 １号")
+    assert legal["id_number"] not in json.dumps(out) and out["legal_representative_id"]["masked"].endswith("001X")
+    await register(service, {**payer_body(b), "legal_representative": legal, "address": "南通市崇川区工农路1号"})
+    async with service.app.state.sessions() as s:
+        rows = (
+            await s.execute(sa.select(kernel.events.c.subject, kernel.events.c.data).where(kernel.events.c.subject.in_((a, b))))
+        ).all()
+    profiles = {subject: data["profile"] for subject, data in rows}
+    assert legal["id_number"] not in json.dumps(profiles)  # sealed in the event, compared by index only
+    assert profiles[a]["legal_representative_index"] == profiles[b]["legal_representative_index"] is not None
+    assert profiles[a]["address_index"] == profiles[b]["address_index"] is not None  # the same address, typed otherwise
+    assert profiles[a]["bank_account_index"] == profiles[b]["bank_account_index"] is not None
+
+
 async def test_a_payer_cannot_read_or_write_another_payers_records(service: Any, payer_body: Any, code: Any) -> None:
     mine, theirs = code(2), code(3)
     await register(service, payer_body(mine))

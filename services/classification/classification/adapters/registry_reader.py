@@ -1,11 +1,11 @@
 """Tolerant readers of the payer registry events on declaration.events (this service never imports
 the declaration service): only the fields the abuse signal needs, everything else ignored.
 
-The declaration service publishes the bank account sealed (`{ciphertext, masked}`, context
-`declaration/payer.bank_account`), and today no legal representative or address. The reader also
-takes blind indexes of those three (`*_index`, HMAC hex of the normalised value, eventkit.crypto)
-should the registry publish them; until then only the bank account is compared, and only where
-this service holds the data keyring to open it."""
+The declaration service publishes, with each registration, blind indexes (`*_index`, HMAC hex of
+the normalised value, eventkit.crypto) of the bank account, the legal representative's ID number
+and the registered address; the values themselves only sealed, or not at all. Older registrations
+without `bank_account_index` are compared by opening the sealed account (context
+`declaration/payer.bank_account`) where this service holds the data keyring."""
 
 from __future__ import annotations
 

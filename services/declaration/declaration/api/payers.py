@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from declaration.domain.events import Contact, Enrollment, PayerProfile
 from declaration.domain.issues import Rejected
 from declaration.domain.payers import check_payer
 from eventkit.crypto import Keyring, Sealed, mask_name
-from eventkit.logging import mask_account
+from eventkit.logging import mask_account, mask_id_number
 from eventkit.web.auth import Principal, require_roles
 from eventkit.web.idempotency import Idempotency, Reply, idempotency
 
@@ -27,6 +28,18 @@ CreditCodePath = Annotated[str, Path(pattern=r"^[0-9A-HJ-NP-RTUWXY]{18}$", descr
 BANK_CONTEXT = "declaration/payer.bank_account"
 CONTACT_NAME_CONTEXT = "declaration/payer.contact_name"
 CONTACT_PHONE_CONTEXT = "declaration/payer.contact_phone"
+LEGAL_NAME_CONTEXT = "declaration/payer.legal_representative_name"
+LEGAL_ID_CONTEXT = "declaration/payer.legal_representative"
+ADDRESS_CONTEXT = "declaration/payer.address"
+
+
+def normalised_address(address: str) -> str:
+    """An address compared by meaning, not by typing: full-width forms folded, spaces dropped."""
+    return "".join(unicodedata.normalize("NFKC", address).split()).upper()
+
+
+def _index(value: str | None, keyring: Keyring | None, context: str) -> str | None:
+    return keyring.blind_index(value, context=context) if value is not None and keyring is not None else None
 
 
 def _reseal(
@@ -44,8 +57,14 @@ def _reseal(
 def _profile(
     body: PayerFields, credit_code: str, predecessor: str | None, deps: Deps, current: PayerProfile | None = None
 ) -> PayerProfile:
-    needs_key = body.bank_account is not None or (body.contact is not None and (body.contact.name or body.contact.phone))
+    needs_key = (
+        body.bank_account is not None
+        or body.legal_representative is not None
+        or (body.contact is not None and bool(body.contact.name or body.contact.phone))
+    )
     keyring = require_keyring(deps) if needs_key else None
+    legal = body.legal_representative
+    account = "".join(body.bank_account.account_number.split()) if body.bank_account else None
     was = current.contact if current is not None else Contact()
     contact = Contact()
     if body.contact is not None:
@@ -73,7 +92,19 @@ def _profile(
         ),
         contact=contact,
         predecessor=predecessor,
-    )
+        legal_representative_name=_reseal(
+            legal.name if legal else None, current.legal_representative_name if current else None, keyring,
+            LEGAL_NAME_CONTEXT, mask_name,
+        ),
+        legal_representative_id=_reseal(
+            legal.id_number if legal else None, current.legal_representative_id if current else None, keyring,
+            LEGAL_ID_CONTEXT, mask_id_number,
+        ),
+        address=body.address,
+        bank_account_index=_index(account, keyring, BANK_CONTEXT),
+        legal_representative_index=_index(legal.id_number.upper() if legal else None, keyring, LEGAL_ID_CONTEXT),
+        address_index=_index(normalised_address(body.address) if body.address else None, keyring, ADDRESS_CONTEXT),
+    )  # fmt: skip
 
 
 def _checked(profile: PayerProfile, deps: Deps) -> PayerProfile:

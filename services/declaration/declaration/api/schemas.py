@@ -47,6 +47,11 @@ class ContactIn(_In):
     phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
 
 
+class LegalRepresentativeIn(_In):
+    name: str = Field(min_length=1, max_length=50, description="法定代表人; stored encrypted, returned masked")
+    id_number: str = Field(pattern=r"^[0-9]{17}[0-9X]$", description="居民身份证号码; stored encrypted, returned masked")
+
+
 class PayerFields(_In):
     name: str = Field(min_length=1, max_length=200)
     unit_type: UnitTypeName
@@ -56,6 +61,8 @@ class PayerFields(_In):
     enrollments: list[EnrollmentIn] = Field(min_length=1, max_length=5)
     bank_account: BankAccountIn | None = None
     contact: ContactIn | None = None
+    legal_representative: LegalRepresentativeIn | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=200, description="注册地址 (registered address)")
 
 
 class PayerIn(PayerFields):
@@ -84,6 +91,9 @@ class PayerOut(BaseModel):
     bank_account: MaskedOut | None
     contact_name: MaskedOut | None
     contact_phone: MaskedOut | None
+    legal_representative_name: MaskedOut | None = None
+    legal_representative_id: MaskedOut | None = None
+    address: str | None = None
     predecessor: str | None
     successors: list[str]
     version: int

@@ -66,7 +66,10 @@ def register(state: PayerState, profile: PayerProfile) -> list[Event]:
 
 def update(state: PayerState, profile: PayerProfile) -> list[Event]:
     current = require_payer(state, profile.credit_code)
-    changed = tuple(sorted(k for k, v in profile.model_dump().items() if current.model_dump()[k] != v))
+    # the blind indexes follow the values they index: what changed is the value, not its index
+    changed = tuple(
+        sorted(k for k, v in profile.model_dump().items() if current.model_dump()[k] != v and not k.endswith("_index"))
+    )
     if not changed:
         return []
     return [PayerUpdated(profile=profile, changed=changed)]

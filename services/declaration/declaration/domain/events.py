@@ -45,6 +45,15 @@ class PayerProfile(_Part):
     bank_account: Sealed | None = None
     contact: Contact = Contact()
     predecessor: str | None = None  # the group this legal entity was split from (攀钢)
+    legal_representative_name: Sealed | None = None
+    legal_representative_id: Sealed | None = None
+    address: str | None = None  # the registered address (an enterprise's, not a person's)
+    # Blind indexes (eventkit.crypto) of the bank account, the legal representative's ID number and
+    # the normalised address: other services compare payers by them without seeing the values
+    # (classification's 新设骗取减免资质 signal).
+    bank_account_index: str | None = None
+    legal_representative_index: str | None = None
+    address_index: str | None = None
 
 
 class PayerRegistered(Event):
