@@ -10,3 +10,5 @@ CREATE ROLE refund LOGIN PASSWORD 'refund';
 CREATE DATABASE refund OWNER refund;
 CREATE ROLE classification LOGIN PASSWORD 'classification';
 CREATE DATABASE classification OWNER classification;
+CREATE ROLE subscriptions LOGIN PASSWORD 'subscriptions';
+CREATE DATABASE subscriptions OWNER subscriptions;
