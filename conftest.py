@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from eventkit.testing.databases import create_database, pg_database_url
+
 REPO = Path(__file__).resolve().parent
 ARTIFACTS = REPO / "test-artifacts"
 T = TypeVar("T")
@@ -125,9 +127,8 @@ def new_pg_database(pg_server_url: str) -> Callable[[str], str]:
 
     def create(prefix: str = "t") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        run_in_thread(_create_database(pg_server_url, name))
-        base = pg_server_url.rsplit("/", 1)[0]
-        return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+        run_in_thread(create_database(pg_server_url, name))
+        return pg_database_url(pg_server_url, name)
 
     return create
 
@@ -136,16 +137,6 @@ def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion on a private loop, also from inside a running one."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-async def _create_database(server_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

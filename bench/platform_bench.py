@@ -62,7 +62,6 @@ from devstack.platform import BANK_SIMULATOR, SERVICES, ServiceProc
 from devstack.ports import free_port
 from eventkit.kafka import TopicSpec
 from eventkit.runtime import ServiceDefinition
-from eventkit.store import EventStore
 from eventkit.web.tokens import issue_token
 from refdata.codes import make_credit_code
 from refdata.periods import FeePeriod
@@ -238,14 +237,6 @@ def service_definitions() -> dict[str, ServiceDefinition]:
     return {"declaration": DECL, "relief-calc": RC, "refund": REFUND, "classification": CLS, "subscriptions": SUBS}
 
 
-def consumer_groups(definition: ServiceDefinition) -> list[Any]:
-    """Every consumer group of a service: projections and processors (translators included)."""
-    store = EventStore(
-        service=definition.name, source="/bench", topic=definition.topic, tables=definition.kernel, registry=definition.registry
-    )
-    return list(definition.subscriptions(store))
-
-
 @dataclass
 class Proc:
     service: ServiceProc
@@ -337,7 +328,7 @@ async def prepare_platform(args: argparse.Namespace, infra: Infra, logs: Path) -
         from eventkit.testing.offsets import start_groups_at_end
 
         for name, d in definitions.items():
-            await start_groups_at_end(db_urls[name], infra.bootstrap, d.kernel, consumer_groups(d), run.topics)
+            await start_groups_at_end(db_urls[name], infra.bootstrap, d.kernel, d.subscriptions(), run.topics)
     return run
 
 
@@ -579,7 +570,7 @@ async def consumer_lag(run: PlatformRun, bootstrap: str) -> int:
         finally:
             await conn.close()
         stored = {(r["consumer_group"], r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        for group in consumer_groups(d):
+        for group in d.subscriptions():
             for topic in group.topics:
                 for partition, end in by_topic.get(topic, {}).items():
                     lag += max(0, end - stored.get((group.group, topic, partition), 0))

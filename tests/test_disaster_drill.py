@@ -12,9 +12,7 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,10 @@ import pytest
 
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
+from eventkit.testing.databases import pg_database_url
 from eventkit.testing.proofs import end_offsets, produce
 from eventkit.testing.server import ServiceProcess
+from eventkit.testing.waiting import eventually as wait
 from eventkit.web.signature import sign
 from eventkit.web.tokens import generate_keypair, issue_token
 from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
@@ -36,14 +36,6 @@ from relief_calc.testing import liability, liability_envelope
 pytestmark = [pytest.mark.slow, pytest.mark.replay_from_beginning]
 SECRET = "drill-bank-secret"
 CN = timezone(timedelta(hours=8))
-
-
-def wait(probe: Callable[[], Any], what: str, within_s: float = 90) -> Any:
-    deadline = time.monotonic() + within_s
-    while not (value := probe()):
-        assert time.monotonic() < deadline, f"not reached in {within_s}s: {what}"
-        time.sleep(0.3)
-    return value
 
 
 def notification(code: str, reference: str, fen: int) -> bytes:
@@ -62,7 +54,7 @@ def test_a_deleted_database_is_restored_from_kafka_alone_and_the_service_carries
     pg_server_url: str, private_kafka: str, tmp_path: Path
 ) -> None:
     name = f"drill_{uuid.uuid4().hex[:8]}"
-    db_url = pg_server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    db_url = pg_database_url(pg_server_url, name)
 
     def sql(statement: str) -> None:
         async def run() -> None:

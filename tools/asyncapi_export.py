@@ -24,7 +24,6 @@ import yaml
 
 from eventkit.kafka import dlq_topic
 from eventkit.runtime import ServiceDefinition
-from eventkit.store import EventStore
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING = "0.5.0"
@@ -173,15 +172,8 @@ def _operation(action: str, service: str, topic: Topic, messages: Iterable[str],
 
 def _consumers(definition: ServiceDefinition) -> dict[str, tuple[list[str], set[str]]]:
     """topic → (consumer groups reading it, event names those groups decode)."""
-    store = EventStore(
-        service=definition.name,
-        source=f"/relief/{definition.name}",
-        topic=definition.topic,
-        tables=definition.kernel,
-        registry=definition.registry,
-    )
     out: dict[str, tuple[list[str], set[str]]] = {}
-    for sub in definition.subscriptions(store):
+    for sub in definition.subscriptions():
         for topic in sub.topics:
             groups, names = out.setdefault(topic, ([], set()))
             groups.append(f"{definition.name}.{sub.group}")  # the Kafka group id (eventkit.consumer)

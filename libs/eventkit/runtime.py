@@ -53,9 +53,16 @@ class ServiceDefinition:
     def kernel(self) -> KernelTables:
         return kernel_tables(self.metadata)
 
+    def event_store(self) -> EventStore:
+        """The service's event store (the runtime holds one; tools and tests build their own)."""
+        return EventStore(
+            service=self.name, source=f"/relief/{self.name}", topic=self.topic, tables=self.kernel, registry=self.registry
+        )
+
     def subscriptions(self, store: EventStore | None = None) -> list[Subscription]:
-        """Every consumer group; processors built by factories only when given the store."""
-        built = [make(store) for make in self.processor_factories] if store is not None else []
+        """Every consumer group: projections, processors and those built by factories (with `store`,
+        the runtime's own, or else a store of the service's own)."""
+        built = [make(store or self.event_store()) for make in self.processor_factories]
         return [p.subscription() for p in self.projections] + list(self.processors) + built
 
     def topic_specs(self, partitions: int, replication: int) -> list[TopicSpec]:
@@ -91,13 +98,7 @@ class ServiceRuntime:
         self.run_consumers = run_consumers
         self.engine: AsyncEngine = make_engine(database_url)
         self.sessions: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
-        self.store = EventStore(
-            service=definition.name,
-            source=f"/relief/{definition.name}",
-            topic=definition.topic,
-            tables=definition.kernel,
-            registry=definition.registry,
-        )
+        self.store = definition.event_store()
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[ConsumerRunner] = []

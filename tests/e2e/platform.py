@@ -9,17 +9,14 @@ import asyncio
 import json
 import os
 import shutil
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import asyncpg
 
 from classification.adapters.tables import kernel as classification_kernel
 from classification.service import DEFINITION as CLASSIFICATION
@@ -28,11 +25,10 @@ from declaration.service import DEFINITION as DECL
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.kafka import TopicSpec
-from eventkit.processing import Subscription
-from eventkit.runtime import ServiceDefinition
-from eventkit.store import EventStore
+from eventkit.testing.databases import create_database, pg_database_url
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.server import ServiceProcess
+from eventkit.testing.waiting import eventually
 from eventkit.web.tokens import generate_keypair, issue_token
 from refund.adapters.tables import kernel as refund_kernel
 from refund.service import DEFINITION as REFUND
@@ -41,14 +37,6 @@ from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
 SECRET = "e2e-bank-secret"
-
-
-def consumer_groups(definition: ServiceDefinition) -> list[Subscription]:
-    """Every consumer group of a service: projections and processors (translators included)."""
-    store = EventStore(
-        service=definition.name, source="/t", topic=definition.topic, tables=definition.kernel, registry=definition.registry
-    )
-    return definition.subscriptions(store)
 
 
 def call(method: str, url: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any]:
@@ -62,32 +50,14 @@ def call(method: str, url: str, token: str, body: Any = None, **headers: str) ->
         return e.code, json.loads(e.read() or b"null")
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not reached in {timeout_s}s: {what}"
-        time.sleep(0.3)
-
-
 def _topics(*names: str) -> list[TopicSpec]:
     return [TopicSpec(name, 1 if name == "policy.events" else 12) for name in names]
 
 
-async def _create_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 def new_database(server_url: str, prefix: str) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_create_database(server_url, name))
-    return server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    asyncio.run(create_database(server_url, name))
+    return pg_database_url(server_url, name)
 
 
 @dataclass
@@ -220,10 +190,10 @@ def running_platform(
     for service in (decl, rc, cls, refund):
         service.run("migrate")
     groups = (
-        (dbs["rc"], rc_kernel, consumer_groups(RC), ("declaration.events", "classification.events", "relief.events", "refund.events", "policy.events")),
-        (dbs["decl"], decl_kernel, consumer_groups(DECL), ("declaration.events", "relief.events")),
-        (dbs["cls"], classification_kernel, consumer_groups(CLASSIFICATION), ("classification.events", "declaration.events")),
-        (dbs["refund"], refund_kernel, consumer_groups(REFUND), ("relief.events", "refund.events")),
+        (dbs["rc"], rc_kernel, RC.subscriptions(), ("declaration.events", "classification.events", "relief.events", "refund.events", "policy.events")),
+        (dbs["decl"], decl_kernel, DECL.subscriptions(), ("declaration.events", "relief.events")),
+        (dbs["cls"], classification_kernel, CLASSIFICATION.subscriptions(), ("classification.events", "declaration.events")),
+        (dbs["refund"], refund_kernel, REFUND.subscriptions(), ("relief.events", "refund.events")),
     )  # fmt: skip
     for db, kernel, subscriptions, topics in groups:
         asyncio.run(start_groups_at_end(db, kafka_bootstrap, kernel, subscriptions, _topics(*topics)))

@@ -29,7 +29,6 @@ from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.events import new_envelope
 from eventkit.kafka import TopicSpec
-from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
@@ -38,17 +37,15 @@ from eventkit.web.tokens import generate_keypair, issue_token
 from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
 from refdata.codes import make_credit_code
 from refund.adapters.tables import kernel as refund_kernel
-from refund.domain.events import registry as refund_registry
 from refund.service import DEFINITION as REFUND
 from relief_calc.adapters.tables import kernel as rc_kernel
 from relief_calc.domain.policies import default_policy_dir
 from relief_calc.service import DEFINITION as RC
 
-from .platform import call, consumer_groups, eventually
+from .platform import call, eventually
 
 SIZE_ASSIGNED = "relief.classification.EnterpriseSizeAssigned.v1"
 BANK_SECRET = "e2e-bank-secret"
-REFUND_STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=refund_kernel, registry=refund_registry)
 
 
 def bank_pays(url: str, code: str, reference: str, fen: int, value_date: date, period: str) -> list[Any]:
@@ -117,12 +114,12 @@ def services(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_pa
     inputs = [TopicSpec(t, 12) for t in ("declaration.events", "classification.events", "relief.events", "refund.events")] + [
         TopicSpec("policy.events", 1)
     ]
-    groups = consumer_groups(RC)
+    groups = RC.subscriptions()
     asyncio.run(start_groups_at_end(rc_db, kafka_bootstrap, rc_kernel, groups, inputs))
     decl_topics = [TopicSpec(t, 12) for t in ("declaration.events", "relief.events")]
-    decl_groups = consumer_groups(DECL)
+    decl_groups = DECL.subscriptions()
     asyncio.run(start_groups_at_end(decl_db, kafka_bootstrap, decl_kernel, decl_groups, decl_topics))
-    refund_groups = consumer_groups(REFUND)
+    refund_groups = REFUND.subscriptions()
     asyncio.run(
         start_groups_at_end(
             refund_db,

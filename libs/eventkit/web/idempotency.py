@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,8 +45,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from eventkit.commands import retrying
 from eventkit.db import transaction
-from eventkit.errors import ConcurrencyError
 from eventkit.schema import kernel_tables
 from eventkit.web.problems import FieldError, Problem, problem_from_http_exception, problem_response
 
@@ -166,21 +165,16 @@ class Idempotency:
             raise
 
     async def _decide(self, command: Command, claim: datetime | None) -> Response:
-        """Run the command in a transaction (completing the claim in it); when another writer moved
-        a stream on (ConcurrencyError) nothing was committed: decide again on fresh state, a few
-        times, with jitter."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                async with transaction(self.sessions) as session:
-                    response = render(await command(session))
-                    if claim is not None:
-                        await self._complete(session, claim, response)
-                return response
-            except ConcurrencyError:
-                if attempt == self.attempts:
-                    raise
-                await anyio.sleep(0.01 * attempt * (1 + random.random()))
-        raise AssertionError("unreachable")
+        """Run the command in a transaction (completing the claim in it), deciding again on fresh
+        state after an optimistic-concurrency conflict (eventkit.commands.retrying)."""
+
+        async def attempt(session: AsyncSession) -> Response:
+            response = render(await command(session))
+            if claim is not None:
+                await self._complete(session, claim, response)
+            return response
+
+        return await retrying(self.sessions, attempt, attempts=self.attempts)
 
     async def _reserve(self) -> datetime | Response:
         """Commit our in-flight marker and return its timestamp (our claim), or the replay."""

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,17 +24,11 @@ from eventkit.migrations import upgrade
 from eventkit.projection import fingerprint
 from eventkit.rebuild import rebuild
 from eventkit.testing.proofs import caught_up, end_offsets, produce
+from eventkit.testing.waiting import eventually_async as wait
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.replay_from_beginning]
-
-
-async def wait(predicate: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await predicate():
-        assert time.monotonic() < deadline, f"not reached: {what}"
-        await asyncio.sleep(0.5)
 
 
 async def test_rebuild_reproduces_the_fingerprints(
@@ -121,7 +114,7 @@ async def test_rebuild_reproduces_the_fingerprints(
                         return False
             return True
 
-        await wait(settled, "every event published and projected")
+        await wait(settled, "every event published and projected", timeout_s=300)
     live = {p.name: await fingerprint(runtime.sessions, p.tables) for p in SPEC.definition.projections}
     async with runtime.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(abuse_flags)) > 0

@@ -4,9 +4,6 @@ signed camt.054 payment, a lower reassessment."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +14,7 @@ import httpx
 from devstack.ports import free_port
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
+from eventkit.testing.waiting import eventually_async as eventually
 from eventkit.web.signature import sign
 from eventkit.web.tokens import issue_token
 from iso20022 import DebitCreditNotification, Entry, Party, PaymentRemittance
@@ -47,16 +45,6 @@ def bank_summary(bank: ServiceProcess) -> dict[str, Any]:
 
 def bearer(private: str, sub: str, *roles: str, payer: str | None = None) -> dict[str, str]:
     return {"Authorization": "Bearer " + issue_token(private, sub, list(roles), payer=payer)}
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, within_s: float = 60) -> Any:
-    deadline = time.monotonic() + within_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,10 @@ from refdata.codes import make_credit_code
 from refund.adapters.tables import kernel
 from refund.service import SPEC
 
-from .live import SECRET, Payers, banksim, bearer, eventually
+from .live import SECRET, Payers, bearer, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.replay_from_beginning]
 CN = timezone(timedelta(hours=8))
-
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Iterator[ServiceProcess]:
-    proc = banksim(tmp_path)
-    yield proc
-    proc.stop()
 
 
 @pytest_asyncio.fixture

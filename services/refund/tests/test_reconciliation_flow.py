@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from eventkit.crypto import Keyring, Sealed
 from eventkit.migrations import upgrade
 from eventkit.projection import fingerprint
 from eventkit.rebuild import rebuild
+from eventkit.testing.waiting import eventually_async as eventually
 from eventkit.web.signature import sign
 from eventkit.web.tokens import generate_keypair, issue_token
 from iso20022 import Balance, DebitCreditNotification, Entry, Party, PaymentRemittance, Statement
@@ -41,13 +40,6 @@ CN = timezone(timedelta(hours=8))
 PAYER = make_credit_code("91320600MA77777B0")
 ACCOUNT = "3206000000000001"
 RULE = alloc.SettlementRule()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, within_s: float = 60) -> None:
-    deadline = time.monotonic() + within_s
-    while not await check():
-        assert time.monotonic() < deadline, f"{what} never happened"
-        await asyncio.sleep(0.2)
 
 
 def entry(

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 
 from eventkit.cli import build_app
@@ -27,20 +26,13 @@ from refdata.codes import make_credit_code
 from refund.adapters.tables import kernel
 from refund.service import SPEC
 
-from .live import SECRET, Payers, bank_summary, banksim, bearer, eventually
+from .live import SECRET, Payers, bank_summary, bearer, eventually
 
 RUN = int(time.time()) % 10**4
 
 
 def code(n: int) -> str:
     return make_credit_code(f"91320600MA{RUN:04d}R{n:02d}")
-
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Iterator[ServiceProcess]:
-    proc = banksim(tmp_path)
-    yield proc
-    proc.stop()
 
 
 @pytest_asyncio.fixture

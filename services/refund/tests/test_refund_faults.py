@@ -19,14 +19,13 @@ import pytest
 from devstack.ports import free_port
 from eventkit.crypto import Keyring
 from eventkit.kafka import TopicSpec
-from eventkit.store import EventStore
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import produce
 from eventkit.testing.server import ServiceProcess
+from eventkit.testing.waiting import eventually as wait
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 from refund.adapters.tables import kernel
-from refund.domain.events import registry
 from refund.service import DEFINITION
 from relief_calc.testing import liability, liability_envelope
 
@@ -34,19 +33,6 @@ from .live import SECRET, bank_summary, banksim
 
 N = int(os.environ.get("REFUND_FAULT_TEST_REFUNDS", "1000"))
 PAID, AFTER = 400_000, 150_000  # February 2020 paid at full rate, then reassessed: 250,000 fen back each
-STORE = EventStore(service="refund", source="/t", topic="refund.events", tables=kernel, registry=registry)
-
-
-def wait(probe: Callable[[], Any], what: str, within_s: float = 240) -> Any:
-    import time
-
-    deadline = time.monotonic() + within_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not reached in {within_s}s: {what}"
-        time.sleep(0.5)
 
 
 def _liabilities(codes: list[str], employer_fen: int, version: int) -> list[Any]:
@@ -79,7 +65,7 @@ def system(new_pg_database: Callable[[str], str], kafka_bootstrap: str, tmp_path
     refund = ServiceProcess("refund", env, port, tmp_path / "refund.log")
     refund.run("migrate")
     topics = [TopicSpec("relief.events", 12), TopicSpec("refund.events", 12)]
-    asyncio.run(start_groups_at_end(db, kafka_bootstrap, kernel, DEFINITION.subscriptions(STORE), topics))
+    asyncio.run(start_groups_at_end(db, kafka_bootstrap, kernel, DEFINITION.subscriptions(), topics))
     refund.start()
     try:
         yield {"refund": refund, "bank": bank, "private": private, "bootstrap": kafka_bootstrap}
@@ -105,7 +91,7 @@ def test_a_thousand_refunds_settle_exactly_once_through_faults_and_a_sigkill(sys
 
     # February 2020 assessed at the full rate for every payer, and paid through the bank
     asyncio.run(produce(system["bootstrap"], "relief.events", _liabilities(codes, PAID, 1)))
-    wait(lambda: all_true(lambda c: ledger(c).get("totals", {}).get("due_fen") == PAID), "the dues")
+    wait(lambda: all_true(lambda c: ledger(c).get("totals", {}).get("due_fen") == PAID), "the dues", timeout_s=240)
 
     def pay(i_code: tuple[int, str]) -> None:
         i, code = i_code
@@ -114,7 +100,11 @@ def test_a_thousand_refunds_settle_exactly_once_through_faults_and_a_sigkill(sys
         assert httpx.post(f"{bank.url}/simulate/payment", json=body, timeout=30).status_code == 200
 
     list(pool.map(pay, enumerate(codes)))
-    wait(lambda: all_true(lambda c: ledger(c).get("totals", {}).get("paid_fen") == PAID), "the payments, notified by the bank")
+    wait(
+        lambda: all_true(lambda c: ledger(c).get("totals", {}).get("paid_fen") == PAID),
+        "the payments, notified by the bank",
+        timeout_s=240,
+    )
 
     # the relief is published: every February is reassessed, the excess refunded ex officio
     asyncio.run(produce(system["bootstrap"], "relief.events", _liabilities(codes, AFTER, 2)))
@@ -122,7 +112,7 @@ def test_a_thousand_refunds_settle_exactly_once_through_faults_and_a_sigkill(sys
     def counts() -> dict[str, int]:
         return dict(httpx.get(f"{refund.url}/v1/refunds?limit=1", headers=officer, timeout=30).json()["counts"])
 
-    wait(lambda: counts().get("requested") == N, "the ex-officio requests")
+    wait(lambda: counts().get("requested") == N, "the ex-officio requests", timeout_s=240)
     ids = [
         r["refund_id"]
         for page in range(0, N, 1000)
@@ -142,10 +132,10 @@ def test_a_thousand_refunds_settle_exactly_once_through_faults_and_a_sigkill(sys
         c = counts()
         return c.get("instructed", 0) + c.get("accepted", 0) + c.get("settled", 0) >= N // 5 and c.get("settled", 0) < N
 
-    wait(moving, "the bank worker under way")
+    wait(moving, "the bank worker under way", timeout_s=240)
     refund.kill()
     refund.start()
-    wait(lambda: counts().get("settled") == N, "every refund settled", within_s=420)
+    wait(lambda: counts().get("settled") == N, "every refund settled", timeout_s=420)
 
     summary = bank_summary(bank)
     assert summary["end_to_end_ids_paid_twice"] == 0, summary

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from eventkit.events import Event, new_envelope
 from eventkit.migrations import upgrade
 from eventkit.testing.offsets import start_groups_at_end
 from eventkit.testing.proofs import produce, read_topic
+from eventkit.testing.waiting import eventually_async as eventually
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 from refund.domain import events as refund
@@ -156,14 +156,6 @@ def declaration() -> Envelope:
     }
     event = r.DeclarationSubmitted.model_validate({"declaration": content})
     return new_envelope(event, source="/t", subject=CODE, stream_id=f"declaration-{CODE}-2020-05", stream_version=1)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := await check()):
-        assert time.monotonic() < deadline, f"not reached: {what}"
-        await asyncio.sleep(0.2)
-    return value
 
 
 async def test_the_late_fee_counts_payments_reversals_and_offsets_from_the_ledger(

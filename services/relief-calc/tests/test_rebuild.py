@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -21,6 +21,7 @@ from eventkit.migrations import upgrade
 from eventkit.projection import fingerprint
 from eventkit.rebuild import rebuild
 from eventkit.testing.proofs import caught_up, end_offsets, produce
+from eventkit.testing.waiting import eventually_async as wait
 from eventkit.web.tokens import generate_keypair, issue_token
 from refdata.codes import make_credit_code
 from relief_calc.adapters import readers as r
@@ -75,13 +76,6 @@ def paid_for(code: str, n: int) -> list[Envelope]:
         )
         for v, (name, data) in enumerate(events, start=1)
     ]
-
-
-async def wait(predicate: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 900) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await predicate():
-        assert time.monotonic() < deadline, f"not reached: {what}"
-        await asyncio.sleep(0.5)
 
 
 async def test_rebuild_reproduces_the_fingerprints(new_pg_database: Callable[[str], str], private_kafka: str) -> None:
@@ -168,7 +162,7 @@ async def test_rebuild_reproduces_the_fingerprints(new_pg_database: Callable[[st
                         return False
             return True
 
-        await wait(settled, "every input consumed, assessed, published and projected")
+        await wait(settled, "every input consumed, assessed, published and projected", timeout_s=900)
         await client.aclose()
     live = {p.name: await fingerprint(runtime.sessions, p.tables) for p in SPEC.definition.projections}
     rebuilt = await rebuild(runtime, list(SPEC.definition.projections), show_progress=False)

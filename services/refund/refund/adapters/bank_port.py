@@ -117,7 +117,7 @@ def credit_transfer(
         transactions=(
             CreditTransfer(
                 end_to_end_id=refund_id,
-                amount=amount_fen,
+                amount_fen=amount_fen,
                 creditor=Party(name=payee_name, account=payee_account),
                 remittance=remittance,
             ),

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eventkit.web.auth import Principal, require_roles
@@ -15,9 +15,9 @@ from eventkit.web.idempotency import Idempotency, idempotency
 from eventkit.web.problems import FieldError, Problem
 from iso20022 import camt053
 from iso20022.camt053 import Statement
-from iso20022.errors import MessageError
 from refund.adapters.reconciliation import daily_report, list_items
 from refund.api.deps import keyring as _keyring
+from refund.api.messages import parse_message
 from refund.api.problems import as_problems
 from refund.application.reconciliation import import_statement, resolve
 
@@ -43,20 +43,10 @@ def parse_statement(body: bytes, content_type: str) -> Statement:
         raise Problem(422, "the statement is empty", slug="invalid-statement", errors=[FieldError("body", "empty body")])
     if len(body) > MAX_BODY:
         raise Problem(413, f"a statement is at most {MAX_BODY} bytes")
-    try:
-        if content_type.startswith("application/json"):
-            return Statement.from_json(body)
-        return camt053.parse(body)
-    except MessageError as exc:
-        raise Problem(
-            422, f"not a camt.053 statement: {exc.reason}", slug="invalid-statement",
-            errors=[FieldError(exc.path, exc.reason, f"对账单有误：{exc.reason}")],
-        ) from None  # fmt: skip
-    except ValidationError as exc:
-        raise Problem(
-            422, "not a camt.053 statement", slug="invalid-statement",
-            errors=[FieldError(".".join(map(str, e["loc"])) or "body", e["msg"], f"对账单有误：{e['msg']}") for e in exc.errors()],
-        ) from None  # fmt: skip
+    return parse_message(
+        body, content_type, xml=camt053.parse, json=Statement.from_json, what="a camt.053 statement", what_zh="对账单有误",
+        slug="invalid-statement", whole="body",
+    )  # fmt: skip
 
 
 @router.post("/v1/reconciliation/statements", openapi_extra=_BODY_DOC)

@@ -54,20 +54,26 @@ def bank_status(report: PaymentStatusReport, tx: TransactionStatus) -> BankStatu
 
 
 async def record_one(
-    sessions: async_sessionmaker[AsyncSession], store: EventStore, report: PaymentStatusReport, tx: TransactionStatus
+    sessions: async_sessionmaker[AsyncSession],
+    store: EventStore,
+    report: PaymentStatusReport,
+    tx: TransactionStatus,
+    credit_code: str | None = None,
 ) -> StatusOutcome:
+    """Record one transaction's status on its refund; `credit_code`, when the caller knows the
+    payer (the bank worker does), saves looking the refund up."""
     e2e, code = tx.original_end_to_end_id, tx.status
     if is_duplicate_instruction(tx):
         outcome = StatusOutcome(e2e, code, "duplicate_instruction")
     else:
 
         async def command(session: AsyncSession) -> StatusOutcome:
-            credit_code = await payer_of(session, e2e)
-            if credit_code is None:
+            payer = credit_code or await payer_of(session, e2e)
+            if payer is None:
                 return StatusOutcome(e2e, code, "unknown_refund")
-            ledger, version = await load_ledger(session, store, credit_code)
+            ledger, version = await load_ledger(session, store, payer)
             events = record_status(ledger, e2e, bank_status(report, tx))
-            await store.append(session, ledger_stream(credit_code), version, events, subject=credit_code)
+            await store.append(session, ledger_stream(payer), version, events, subject=payer)
             return StatusOutcome(e2e, code, "recorded" if events else "unchanged", tuple(e.name for e in events))
 
         try:

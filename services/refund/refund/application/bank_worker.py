@@ -22,7 +22,6 @@ one end-to-end id, and the bank refuses a second payment of it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import uuid
@@ -39,6 +38,7 @@ from eventkit.commands import retrying
 from eventkit.crypto import Keyring, Sealed
 from eventkit.db import upsert_insert
 from eventkit.store import EventStore
+from eventkit.workers import run_rounds
 from iso20022 import Party, PaymentStatusReport
 from refund.adapters.bank_port import BankPort, BankRefused, BankUnavailable, credit_transfer
 from refund.adapters.refunds import IN_FLIGHT
@@ -86,15 +86,7 @@ class BankWorker:
         self._limit = asyncio.Semaphore(config.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                worked = await self.round()
-            except Exception:
-                log.exception("bank worker round failed; trying again")
-                worked = 0
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.poll_s)
+        await run_rounds(self.round, stop, idle_s=self.config.poll_s, name="bank worker")
 
     async def round(self) -> int:
         claimed = await self._claim()
@@ -172,7 +164,7 @@ class BankWorker:
         if next_action(state).kind == SEND:
             payload = await self._instruct(credit_code, refund_id)
             if payload is not None:
-                await self._answered(await self._send(payload), refund_id)
+                await self._answered(await self._send(payload), refund_id, credit_code)
         else:
             await self._check(credit_code, refund_id, state)
         state = await self._state(credit_code, refund_id)
@@ -221,17 +213,17 @@ class BankWorker:
                     ledger, _ = await load_ledger(session, self.store, credit_code)
                 payload = stored_payload(payee_of(ledger, refund_id).instructed, self.keyring)
                 CALLS.labels("resend", "stored_bytes").inc()
-                await self._answered(await self._send(payload), refund_id)
+                await self._answered(await self._send(payload), refund_id, credit_code)
             return
-        await self._answered(report, refund_id)
+        await self._answered(report, refund_id, credit_code)
 
-    async def _answered(self, report: PaymentStatusReport, refund_id: str) -> None:
+    async def _answered(self, report: PaymentStatusReport, refund_id: str, credit_code: str) -> None:
         for tx in report.transactions:
             if tx.original_end_to_end_id != refund_id:
                 continue
             if is_duplicate_instruction(tx):
                 continue  # the bank holds an instruction of it already: the next look asks its status
-            await record_one(self.sessions, self.store, report, tx)
+            await record_one(self.sessions, self.store, report, tx, credit_code)
 
     async def _send(self, payload: bytes) -> PaymentStatusReport:
         return await _counted("send", self.bank.send(payload))

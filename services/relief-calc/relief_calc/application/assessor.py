@@ -27,6 +27,7 @@ from eventkit.db import is_transient
 from eventkit.errors import ConcurrencyError
 from eventkit.events import EventRegistry
 from eventkit.store import EventStore
+from eventkit.workers import run_rounds
 from refdata.regions import RegionCatalog
 from relief_calc.adapters.tables import pending
 from relief_calc.application.assessor_batch import assess_batch
@@ -57,23 +58,7 @@ class Assessor:
         self._backlog_at = float("-inf")
 
     async def run(self, stop: asyncio.Event, idle_s: float = 0.3) -> None:
-        delay = idle_s
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-                delay = idle_s
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("assessor: unexpected error; retrying")
-                else:
-                    log.warning("assessor: transient fault (%s); retrying in %.1fs", exc, delay)
-                done = 0
-                delay = min(delay * 2, 10.0)
-            if done == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
+        await run_rounds(self.run_once, stop, idle_s=idle_s, name="assessor")
 
     async def run_once(self) -> int:
         """Assess one batch of marks; returns how many marks it looked at."""

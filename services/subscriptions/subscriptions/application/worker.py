@@ -12,7 +12,6 @@ line re-sends after the lease: at least once, with the same `webhook-id` for rec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eventkit.crypto import Keyring
+from eventkit.workers import run_rounds
 from subscriptions.adapters import deliveries, webhooks
 from subscriptions.adapters.resolver import checked
 from subscriptions.adapters.sender import Answer, HttpSender
@@ -58,15 +58,7 @@ class DeliveryWorker:
         self._limit = asyncio.Semaphore(config.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                worked = await self.round()
-            except Exception:
-                log.exception("delivery round failed; trying again")
-                worked = 0
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.poll_s)
+        await run_rounds(self.round, stop, idle_s=self.config.poll_s, name="delivery worker")
 
     async def round(self) -> int:
         async with self.sessions() as session, session.begin():
