@@ -103,11 +103,14 @@ class Platform:
         status, out = call("GET", f"{self.refund.url}/v1/payers/{code}/ledger", self.token("p", "payer", payer=code))
         return out if status == 200 else {}
 
-    def pay(self, code: str, period: str, insurance: str, fen: int, account: str = "6222020200007654321") -> None:
-        """The payer pays at its bank; the bank notifies the refund service (signed camt.054)."""
+    def pay(
+        self, code: str, period: str, insurance: str, fen: int, account: str = "6222020200007654321", on: str | None = None
+    ) -> None:
+        """The payer pays at its bank (booked today, or on the day `on`); the bank notifies the
+        refund service (signed camt.054)."""
         payment = {
             "amount_fen": fen, "payer_name": "南通某某机械有限公司", "payer_account": account, "credit_code": code,
-            "fee_period": period, "insurance": insurance,
+            "fee_period": period, "insurance": insurance, **({"booking_date": on} if on else {}),
         }  # fmt: skip
         status, out = call("POST", self.bank.url + "/simulate/payment", self.token("bank", "admin"), payment)
         assert status == 200, out
