@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
+from eventkit import kafka_security
 from eventkit.kafka import ensure_topics
 from eventkit.logging import configure_logging
 from eventkit.migrations import upgrade
@@ -55,6 +56,7 @@ def build_runtime(
 ) -> ServiceRuntime:
     if spec.configure is not None:
         spec.configure(settings)
+    kafka_security.configure(settings.kafka_security())
     return ServiceRuntime(
         spec.definition,
         database_url=settings.database_url,
@@ -123,6 +125,7 @@ def run_cli(spec: ServiceSpec, argv: Sequence[str] | None = None) -> int:
 
 async def _async_command(spec: ServiceSpec, settings: ServiceSettings, args: argparse.Namespace) -> int:
     definition = spec.definition
+    kafka_security.configure(settings.kafka_security())
     if args.command == "topics":
         specs = definition.topic_specs(settings.topic_partitions, settings.topic_replication_factor)
         await ensure_topics(settings.kafka_bootstrap_servers, specs)
