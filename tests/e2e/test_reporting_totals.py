@@ -11,6 +11,7 @@ import io
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,8 @@ def test_every_report_adds_up_to_the_refund_ledger_to_the_fen(platform: Platform
         medical = report(p, f"/v1/reports/medical-relief/320600/{period}")["items"][0]
         assessed = next(x for x in p.liability(code, period)["liability"]["lines"] if x["insurance"] == "medical")
         assert medical["reduced_fen"] == assessed["employer_relief_fen"] > 0
+        assert assessed["basis"]["document"] in medical["documents"].split("；") and medical["window"]
+        assert Decimal(medical["rate_after"]) * 2 == Decimal(medical["rate_before"]) > 0
         assert medical["enterprises"] == 1 and medical["employees"] == 10
         settled = ledger[(code, period, "medical")]
         assert medical["enterprises_settled"] == (1 if settled["refunded_fen"] or settled["offset_out_fen"] else 0)
