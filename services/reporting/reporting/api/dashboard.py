@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from eventkit.web.auth import Principal, require_roles
-from reporting.api.access import REPORT_READERS, region_scope
-from reporting.api.reports import From, Region, To, payer_month_table
-from reporting.application import progress
+from reporting.api.access import REPORT_READERS, check_range, region_scope
+from reporting.api.reports import From, Region, To
+from reporting.application import aggregates, progress
 from reporting.application.queries import Filter
 
 router = APIRouter(tags=["dashboard 看板"])
@@ -24,21 +24,21 @@ async def relief_by_month(
     principal: Principal = Depends(require_roles(*REPORT_READERS)),
 ) -> dict[str, Any]:  # fmt: skip
     """Per fee period and kind (exempt, halved, deferred): the amount (fen) and the payers concerned."""
-    table = await payer_month_table(request, principal, Filter(region, period_from, period_to))
-    months: dict[str, dict[str, tuple[int, set[str]]]] = {}
-    for line in table.rows:
-        month = months.setdefault(line["fee_period"], {k: (0, set()) for k, _ in KINDS})
-        for kind, _ in KINDS:
-            amount = line[f"{kind}_fen"]
-            if amount:
-                total, who = month[kind]
-                month[kind] = (total + amount, who | {line["credit_code"]})
+    check_range(period_from, period_to)
+    scope = region_scope(principal, region)
+    async with request.app.state.sessions() as session:
+        sums = await aggregates.region_months(session, Filter(scope, period_from, period_to))
+    months = sorted({r["fee_period"] for r in sums})
     items = [
-        {"fee_period": p, "kind": kind, "kind_name": name, "amount_fen": months[p][kind][0], "payers": len(months[p][kind][1])}
-        for p in sorted(months)
+        {
+            "fee_period": p, "kind": kind, "kind_name": name,
+            "amount_fen": sum(r[f"{kind}_fen"] for r in sums if r["fee_period"] == p),
+            "payers": sum(r[f"{kind}_payers"] for r in sums if r["fee_period"] == p),  # a payer is of one region
+        }
+        for p in months
         for kind, name in KINDS
-    ]
-    return {"region": table.meta["region"], "items": items}
+    ]  # fmt: skip
+    return {"region": scope, "items": items}
 
 
 @router.get("/v1/dashboard/refunds-by-status")

@@ -17,6 +17,7 @@ from refdata.periods import FeePeriod
 from refdata.regions import RegionCatalog
 from reporting.adapters.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition, to_csv, to_xlsx
 from reporting.api.access import PERIOD, REGION, REPORT_READERS, check_range, region_scope
+from reporting.application import aggregates
 from reporting.application.queries import Filter, facts
 from reporting.domain import linkage, payer_months
 from reporting.domain.table import Table
@@ -86,13 +87,14 @@ async def payer_months_download(
 
 
 async def linkage_table(request: Request, principal: Principal, f: Filter) -> Table:
-    payer_table = await payer_month_table(
-        request, principal, Filter(f.region, str(FeePeriod.parse(f.period_from).prev()) if f.period_from else None, f.period_to)
-    )
-    rows = linkage.groups(payer_table.rows, region_names())
-    rows = [r for r in rows if f.period_from is None or r["fee_period"] >= f.period_from]  # the month before: for 环比 only
-    meta = {"region": payer_table.meta["region"], "from": f.period_from, "to": f.period_to}
-    return linkage.table(rows, meta)
+    check_range(f.period_from, f.period_to)
+    region = region_scope(principal, f.region)
+    previous = str(FeePeriod.parse(f.period_from).prev()) if f.period_from else None  # for 环比 only
+    async with request.app.state.sessions() as session:
+        sums = await aggregates.region_months(session, Filter(region, previous, f.period_to))
+    rows = linkage.finished(sums, region_names())
+    rows = [r for r in rows if f.period_from is None or r["fee_period"] >= f.period_from]
+    return linkage.table(rows, {"region": region, "from": f.period_from, "to": f.period_to})
 
 
 @router.get("/v1/reports/relief-linkage")

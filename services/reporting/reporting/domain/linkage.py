@@ -48,21 +48,20 @@ COLUMNS = (
 )
 
 
+COUNTS = ("payers", "exempt_payers", "halved_payers", "deferred_payers")
+
+
 def groups(payer_lines: Iterable[Mapping[str, Any]], region_names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Every (region, period) of the lines, summed; the 环比 against the same region's previous
-    period when that period is among the lines (else ``—``). Ordered by region, then period."""
+    """Every (region, period) of the per-payer lines, summed, then `finished`. (The service sums in
+    SQL, application.aggregates, to the same rows; this is its definition and what the tests hold
+    the SQL to.)"""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     seen: dict[tuple[str, str], dict[str, set[str]]] = {}
     for line in payer_lines:
         key = (line["region"], line["fee_period"])
         if key not in out:
-            out[key] = {
-                "region": key[0],
-                "region_name": region_names.get(key[0], ""),
-                "fee_period": key[1],
-                **dict.fromkeys(AMOUNTS, 0),
-            }
-            seen[key] = {"payers": set(), "exempt_payers": set(), "halved_payers": set(), "deferred_payers": set()}
+            out[key] = {"region": key[0], "fee_period": key[1], **dict.fromkeys(AMOUNTS, 0)}
+            seen[key] = {k: set() for k in COUNTS}
         row, who = out[key], seen[key]
         for k in AMOUNTS:
             row[k] += line[k]
@@ -72,6 +71,16 @@ def groups(payer_lines: Iterable[Mapping[str, Any]], region_names: Mapping[str, 
                 who[f"{kind}_payers"].add(line["credit_code"])
     for key, row in out.items():
         row.update({k: len(v) for k, v in seen[key].items()})
+    return finished(list(out.values()), region_names)
+
+
+def finished(sums: Iterable[Mapping[str, Any]], region_names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Region-month sums (AMOUNTS and COUNTS) completed with the region's name, the revenue and the
+    环比 against the same region's previous period when that period is among them (else ``—``);
+    ordered by region, then period."""
+    out = {(r["region"], r["fee_period"]): dict(r) for r in sums}
+    for (region, _), row in out.items():
+        row["region_name"] = region_names.get(region, "")
         row["revenue_fen"] = row["paid_fen"] + row["offset_in_fen"] - row["credited_fen"]
     for (region, period), row in out.items():
         previous = out.get((region, str(FeePeriod.parse(period).prev())))
