@@ -148,3 +148,20 @@ async def test_concurrent_fund_entries_lose_nothing_and_the_latest_counts(servic
         return bool(r.json()["balance_fen"] == stream[-1].event.balance_fen)
 
     await service.wait_for(settled)
+
+
+async def test_the_payer_report_pages_in_its_order_with_the_totals_of_every_line(service: Service, story: Story) -> None:
+    await service.publish(story)
+    whole = await caught_up(service, story)
+    ops, pages, offset = service.token("ops"), [], 0
+    while offset is not None:
+        r = await service.client.get("/v1/reports/payer-months", params={"offset": offset, "limit": 2}, headers=ops)
+        page = r.json()
+        assert len(page["items"]) <= 2 and page["totals"] == whole["totals"]
+        pages += page["items"]
+        offset = page["next_offset"]
+    assert pages == whole["items"]
+    for column in (c["key"] for c in whole["columns"] if c["kind"] == "yuan"):
+        assert whole["totals"][column] == sum(x[column] for x in whole["items"]), column
+    download = (await service.client.get("/v1/reports/payer-months.csv", headers=ops)).content.decode("utf-8-sig").splitlines()
+    assert len(download) == 1 + len(pages) + 1

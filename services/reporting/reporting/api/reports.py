@@ -18,7 +18,7 @@ from refdata.regions import RegionCatalog
 from reporting.adapters.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition, to_csv, to_xlsx
 from reporting.api.access import PERIOD, REGION, REPORT_READERS, check_range, region_scope
 from reporting.application import aggregates
-from reporting.application.queries import Filter, facts
+from reporting.application.queries import Filter, facts, facts_of
 from reporting.domain import linkage, payer_months
 from reporting.domain.table import Table
 
@@ -70,11 +70,23 @@ async def payer_months_json(
     offset: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000),
     principal: Principal = Depends(require_roles(*REPORT_READERS)),
 ) -> dict[str, Any]:  # fmt: skip
-    """按月分户减免核算: one line per payer, fee period and insurance (amounts in fen); the totals are over every line."""
-    table = await payer_month_table(request, principal, Filter(region, period_from, period_to, credit_code))
-    rows = list(table.rows)
-    page = rows[offset : offset + limit]
-    return as_json(table, [dict(r) for r in page], offset + limit if offset + limit < len(rows) else None)
+    """按月分户减免核算: one line per payer, fee period and insurance (amounts in fen), a page at a
+    time (`next_offset`); the totals are over every line of the filter."""
+    check_range(period_from, period_to)
+    f = Filter(region_scope(principal, region), period_from, period_to, credit_code)
+    async with request.app.state.sessions() as session:
+        keys, more = await aggregates.line_keys(session, f, offset, limit)
+        got = await facts_of(session, keys)
+        sums = await aggregates.region_months(session, f)
+    rows = payer_months.lines(got.liabilities, got.accounts, got.payers, got.deferred)
+    meta = {"region": f.region, "from": f.period_from, "to": f.period_to, "credit_code": f.credit_code}
+    table = payer_months.table(rows, meta)
+    totals = {**dict.fromkeys((c.key for c in payer_months.COLUMNS if c.kind == "yuan"), 0), "credit_code": "合计"}
+    for r in sums:
+        for k in totals:
+            if k != "credit_code":
+                totals[k] += r[k]
+    return {**as_json(table, rows, offset + limit if more else None), "totals": totals}
 
 
 @router.get("/v1/reports/payer-months.{fmt}")

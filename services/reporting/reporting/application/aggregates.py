@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.tables import accounts, deferrals, liability_lines, payers
 from reporting.application.queries import Filter
+from reporting.domain.facts import INSURANCE_ORDER
 from reporting.domain.linkage import AMOUNTS, COUNTS
 
 L, P, A = liability_lines.c, payers.c, accounts.c
@@ -35,6 +36,10 @@ def _periods(column: sa.ColumnElement[str], f: Filter) -> list[sa.ColumnElement[
     return out
 
 
+def _payer(column: sa.ColumnElement[str], f: Filter) -> list[sa.ColumnElement[bool]]:
+    return [column == f.credit_code] if f.credit_code else []
+
+
 def _liabilities(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """(sums per region and period, (region, period, payer) rows) of the liability lines."""
     region = sa.func.coalesce(P.region, L.region)
@@ -43,7 +48,7 @@ def _liabilities(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
     source = liability_lines.outerjoin(payers, P.credit_code == L.credit_code).outerjoin(
         dd, sa.and_(dd.c.credit_code == L.credit_code, dd.c.fee_period == L.fee_period, dd.c.insurance == L.insurance)
     )
-    where = _periods(L.fee_period, f) + ([region == f.region] if f.region else [])
+    where = _periods(L.fee_period, f) + ([region == f.region] if f.region else []) + _payer(L.credit_code, f)
 
     def kind(name: str) -> sa.ColumnElement[int]:
         return sa.func.sum(sa.case((L.relief == name, L.employer_relief_fen), else_=0))
@@ -58,6 +63,7 @@ def _liabilities(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
             kind("halved").label("halved_fen"),
             sa.func.sum(sa.case((deferred, L.employer_payable_fen), else_=0)).label("deferred_fen"),
             sa.func.sum(L.employer_payable_fen).label("payable_fen"),
+            sa.func.sum(L.individual_fen).label("individual_fen"),
             who(sa.and_(L.relief == "exempt", L.employer_relief_fen != 0)).label("exempt_payers"),
             who(sa.and_(L.relief == "halved", L.employer_relief_fen != 0)).label("halved_payers"),
             who(sa.and_(deferred, L.employer_payable_fen != 0)).label("deferred_payers"),
@@ -76,7 +82,7 @@ def _ledger(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
         line,
         sa.and_(line.c.credit_code == A.credit_code, line.c.fee_period == A.fee_period, line.c.insurance == A.insurance),
     )
-    where = _periods(A.fee_period, f) + ([region == f.region] if f.region else [])
+    where = _periods(A.fee_period, f) + ([region == f.region] if f.region else []) + _payer(A.credit_code, f)
     sums = (
         sa.select(region.label("region"), A.fee_period.label("fee_period"), *(sa.func.sum(A[k]).label(k) for k in LEDGER))
         .select_from(source)
@@ -110,3 +116,23 @@ async def region_months(session: AsyncSession, f: Filter) -> list[dict[str, Any]
     for r in out.values():
         r["outstanding_fen"] = r["due_fen"] - r["paid_fen"] - r["offset_in_fen"] + r["credited_fen"]
     return list(out.values())
+
+
+async def line_keys(session: AsyncSession, f: Filter, offset: int, limit: int) -> tuple[list[tuple[str, str, str]], bool]:
+    """One page of the per-payer report's keys (payer, period, insurance) in its order (period,
+    payer, insurance as INSURANCE_ORDER), and whether more follow."""
+    _, liability_members = _liabilities(f)
+    _, ledger_members = _ledger(f)
+    keys = sa.union(
+        liability_members.with_only_columns(L.credit_code, L.fee_period, L.insurance),
+        ledger_members.with_only_columns(A.credit_code, A.fee_period, A.insurance),
+    ).subquery("keys")
+    rank = sa.case({ins: i for i, ins in enumerate(INSURANCE_ORDER)}, value=keys.c.insurance, else_=len(INSURANCE_ORDER))
+    q = (
+        sa.select(keys.c.credit_code, keys.c.fee_period, keys.c.insurance)
+        .order_by(keys.c.fee_period, keys.c.credit_code, rank, keys.c.insurance)
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = [(r[0], r[1], r[2]) for r in (await session.execute(q)).all()]
+    return rows[:limit], len(rows) > limit

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,3 +116,52 @@ async def policy_facts(session: AsyncSession) -> dict[str, PolicyFact]:
         r.policy_id: PolicyFact(r.policy_id, r.document_number, r.published, r.period_from, r.period_to)
         for r in await session.execute(sa.select(policies))
     }
+
+
+async def facts_of(session: AsyncSession, keys: Sequence[tuple[str, str, str]]) -> Facts:
+    """The facts of exactly these (payer, period, insurance) lines (one page of the per-payer report)."""
+    wanted = set(keys)
+    codes, periods = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+
+    def of(table: sa.Table) -> sa.Select[Any]:
+        return sa.select(table).where(table.c.credit_code.in_(codes), table.c.fee_period.in_(periods))
+
+    liabilities = [
+        LiabilityFact(
+            r.credit_code,
+            r.fee_period,
+            r.insurance,
+            r.region,
+            r.relief,
+            r.employer_original_fen,
+            r.employer_relief_fen,
+            r.employer_payable_fen,
+            r.individual_fen,
+            r.basis_policy,
+            r.basis_document,
+        )  # fmt: skip
+        for r in await session.execute(of(liability_lines))
+        if (r.credit_code, r.fee_period, r.insurance) in wanted
+    ]
+    acc = [
+        AccountFact(
+            r.credit_code,
+            r.fee_period,
+            r.insurance,
+            r.part,
+            r.due_fen,
+            r.paid_fen,
+            r.offset_in_fen,
+            r.credited_fen,
+            r.offset_out_fen,
+            r.refunded_fen,
+        )  # fmt: skip
+        for r in await session.execute(of(accounts))
+        if (r.credit_code, r.fee_period, r.insurance) in wanted
+    ]
+    known = {
+        r.credit_code: PayerFact(r.credit_code, r.name, r.region)
+        for r in await session.execute(sa.select(payers).where(payers.c.credit_code.in_(codes)))
+    }
+    deferred = {(r.credit_code, r.fee_period, r.insurance) for r in await session.execute(of(deferrals))} & wanted
+    return Facts(liabilities, acc, known, deferred)

@@ -16,8 +16,8 @@ from reporting.domain.table import Column, Table, change, summed
 
 TITLE = "免减缓联动分析"
 AMOUNTS = (
-    "original_fen", "exempt_fen", "halved_fen", "deferred_fen", "payable_fen", "due_fen", "paid_fen", "offset_in_fen",
-    "credited_fen", "offset_out_fen", "refunded_fen", "outstanding_fen",
+    "original_fen", "exempt_fen", "halved_fen", "deferred_fen", "payable_fen", "individual_fen", "due_fen", "paid_fen",
+    "offset_in_fen", "credited_fen", "offset_out_fen", "refunded_fen", "outstanding_fen",
 )  # fmt: skip
 COMPARED = ("revenue_fen", "exempt_fen", "halved_fen", "deferred_fen")
 COLUMNS = (
