@@ -5,13 +5,13 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions
+PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions services/reporting
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: help venv kafka-jars run rebuild test test-fast lint bench bench-kernel contracts contracts-check contracts-release clean lock
 
 help:
-	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
+	@echo "make run           start Kafka and the services (Ctrl-C stops them)"
 	@echo "make test          the whole test suite against a real Kafka broker and PostgreSQL"
 	@echo "make test-fast     the suite without the long fault-injection proofs"
 	@echo "make bench         the whole platform end to end (REST → relief → ledger), rebuilds, raw aiokafka; JSON"
