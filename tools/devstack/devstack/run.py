@@ -6,7 +6,7 @@
    data key personal data is encrypted with (var/keys/data.key);
 3. each service's topics and database migrations (SQLite files var/<service>.db unless
    <PREFIX>DATABASE_URL points elsewhere);
-4. the four services, each `<service> serve` with its log in var/log/<service>.log, and the bank
+4. the services (declaration, relief-calc, refund, classification, subscriptions, reporting), each `<service> serve` with its log in var/log/<service>.log, and the bank
    simulator (tools/banksim, its ledger in var/banksim.sqlite) that the refund service instructs
    refunds to and that notifies payments and refund statuses back, signed with a secret made
    once under var/keys;
