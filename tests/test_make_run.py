@@ -35,7 +35,14 @@ def test_make_run_brings_every_service_to_ready_and_ctrl_c_stops_everything(tmp_
             assert time.monotonic() - started < 300, "make run did not report ready"
             time.sleep(0.5)
         summary = json.loads(summary_file.read_text())
-        assert sorted(summary["services"]) == ["classification", "declaration", "refund", "relief-calc", "reporting", "subscriptions"]
+        assert sorted(summary["services"]) == [
+            "classification",
+            "declaration",
+            "refund",
+            "relief-calc",
+            "reporting",
+            "subscriptions",
+        ]
         for name, info in summary["services"].items():
             with urllib.request.urlopen(info["url"] + "/readyz", timeout=10) as resp:
                 assert resp.status == 200, name
