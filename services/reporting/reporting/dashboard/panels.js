@@ -121,9 +121,10 @@
       const rebuilds = document.createElement("td");
       for (const r of s.up ? s.pipeline.rebuilds : []) {
         const line = document.createElement("div");
-        const code = document.createElement("code");
+        const code = document.createElement(r.fingerprint ? "code" : "span");
         code.textContent = r.fingerprint ? r.fingerprint.slice(0, 12) : t("never_rebuilt");
         if (r.fingerprint) code.title = r.fingerprint;
+        else code.className = "muted";
         line.append(`${r.projection}: `, code, r.rebuilt_at ? ` ${new Date(r.rebuilt_at).toLocaleString(window.I18N.lang === "zh" ? "zh-CN" : "en-GB")}` : "");
         rebuilds.append(line);
       }
