@@ -37,6 +37,8 @@ COLUMNS = (
     Column("revenue_fen", "征收入库（元）", "yuan"),
     Column("paid_fen", "已缴（元）", "yuan"),
     Column("offset_in_fen", "抵缴（元）", "yuan"),
+    Column("credited_fen", "溢缴转出（元）", "yuan"),
+    Column("offset_out_fen", "溢缴抵他期（元）", "yuan"),
     Column("refunded_fen", "已退费（元）", "yuan"),
     Column("outstanding_fen", "欠缴（元）", "yuan"),
     Column("revenue_change", "收入环比", "change"),
