@@ -30,7 +30,7 @@ async def poll_one(client: httpx.AsyncClient, name: str, url: str, token: str) -
     try:
         response = await client.get(f"{url}/v1/ops/pipeline", headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
-        return ServiceHealth(name, url, False, None, f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__)
+        return ServiceHealth(name, url, False, None, f"{type(exc).__name__}: {exc or 'no detail'}"[:300])
     if response.status_code != 200:
         return ServiceHealth(name, url, False, None, f"HTTP {response.status_code}")
     try:
