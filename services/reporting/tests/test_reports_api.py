@@ -5,6 +5,7 @@ fund figures the officer enters (an event of reporting's own), and the dashboard
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .conftest import Service
@@ -124,3 +125,26 @@ async def test_dashboard_json_refunds_by_status_and_disputes_by_age(service: Ser
         await service.client.get("/v1/dashboard/relief-by-month", headers=service.token("tax_officer", region="510400"))
     ).json()
     assert {(x["kind"], x["amount_fen"]) for x in regional["items"] if x["amount_fen"]} == {("exempt", 200_000)}
+
+
+async def test_concurrent_fund_entries_lose_nothing_and_the_latest_counts(service: Service) -> None:
+    """Eight officers' entries at once: each is recorded (200) or, after the command was decided
+    again a few times, refused as a conflict (409) to be sent again; never lost, never a 500."""
+    officer = service.token("medical_officer", region="320500")
+    url = "/v1/medical-fund/320500/2020-04"
+    answers = await asyncio.gather(
+        *(service.client.put(url, json={"balance_fen": n, "income_fen": n, "spending_fen": 0}, headers=officer) for n in range(8))
+    )
+    codes = [r.status_code for r in answers]
+    assert set(codes) <= {200, 409} and codes.count(200) >= 1, [r.text for r in answers]
+    async with service.app.state.sessions() as session:
+        stream = await service.app.state.runtime.store.load(session, "medical-fund-320500-2020-04")
+    assert [m.envelope.streamversion for m in stream] == list(range(1, codes.count(200) + 1))
+    recorded = sorted(r.json()["balance_fen"] for r in answers if r.status_code == 200)
+    assert sorted(m.event.balance_fen for m in stream) == recorded
+
+    async def settled() -> bool:  # the projection, applying every entry, ends on the last one
+        r = await service.client.get(url, headers=officer)
+        return bool(r.json()["balance_fen"] == stream[-1].event.balance_fen)
+
+    await service.wait_for(settled)

@@ -1,7 +1,9 @@
 """Projection `medical-fund` (reporting.events → rp_medical_fund): the latest fund figures the
 medical-security officer entered for each city and month. The command writes the row through in
 its own transaction as well (the officer sees it at once); the projection applies the same
-function, which converges on what is already there, and a rebuild derives the same rows."""
+function, which converges on what is already there (an entry older than the row's is skipped, so
+a correction written through is never undone by its predecessor arriving late), and a rebuild
+derives the same rows."""
 
 from __future__ import annotations
 
@@ -22,9 +24,14 @@ async def apply(session: AsyncSession, msg: Message) -> None:
     e = msg.event
     if not isinstance(e, MedicalFundFiguresRecorded):
         return
+    version = msg.envelope.streamversion or 0
+    t = medical_fund.c
+    current = await session.scalar(sa.select(t.version).where(t.region == e.region, t.month == e.month))
+    if current is not None and current > version:  # the command wrote a later entry through already
+        return
     values = {
         "balance_fen": e.balance_fen, "income_fen": e.income_fen, "spending_fen": e.spending_fen, "note": e.note,
-        "recorded_by": e.recorded_by, "recorded_at": msg.envelope.time, "event_id": msg.event_id,
+        "recorded_by": e.recorded_by, "recorded_at": msg.envelope.time, "event_id": msg.event_id, "version": version,
     }  # fmt: skip
     await upsert(session, medical_fund, {"region": e.region, "month": e.month}, values)
 

@@ -159,4 +159,5 @@ medical_fund = sa.Table(
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("recorded_at", TZDateTime, nullable=False),
     sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # the entry's version in its stream: an older one never wins
 )

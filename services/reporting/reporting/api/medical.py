@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from eventkit.commands import retrying
 from eventkit.web.auth import Principal, require_roles
 from eventkit.web.problems import Problem
 from reporting.adapters import medical_fund
@@ -78,12 +80,14 @@ async def record_fund(
 ) -> dict[str, Any]:
     """Enter (or correct) the fund figures of the city for the month: recorded as an event, the latest counts."""
     ensure_city(principal, region)
-    async with request.app.state.sessions() as session, session.begin():
-        row = await fund.record(
+
+    async def command(session: AsyncSession) -> dict[str, Any]:
+        return await fund.record(
             session, request.app.state.runtime.store, region=region, month=month, balance_fen=body.balance_fen,
             income_fen=body.income_fen, spending_fen=body.spending_fen, note=body.note, by=principal.sub,
         )  # fmt: skip
-    return fund_out(row)
+
+    return fund_out(await retrying(request.app.state.sessions, command))  # two officers at once: decided again
 
 
 @router.get("/v1/medical-fund/{region}/{month}")

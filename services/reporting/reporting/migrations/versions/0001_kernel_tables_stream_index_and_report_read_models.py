@@ -183,6 +183,7 @@ def upgrade() -> None:
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('region', 'month', name=op.f('pk_rp_medical_fund'))
     )
     op.create_table('rp_payers',
