@@ -28,6 +28,7 @@ from eventkit.restore import restore_store
 from eventkit.runtime import ServiceDefinition, ServiceRuntime
 from eventkit.settings import ServiceSettings
 from eventkit.web.app import LifespanHook, create_app, start_stop
+from eventkit.web.ops import ops_router
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
         sessions=runtime.sessions,
         readiness_checks=runtime.readiness_checks(),
         lifespan_hooks=[start_stop(runtime.start, runtime.stop), *spec.lifespan_hooks],
-        routers=spec.routers(runtime),
+        routers=[*spec.routers(runtime), ops_router(runtime, settings.service_version)],
     )
     app.state.runtime = runtime
     return app

@@ -195,9 +195,14 @@ def running_platform(
         },
         refund_port, tmp / "refund.log",
     )  # fmt: skip
+    # the ops dashboard's pipeline panel asks these services (subscriptions does not run here: it
+    # is listed at a port nobody listens on, and shown as down)
+    watched = {"declaration": decl, "relief-calc": rc, "classification": cls, "refund": refund}
+    services = ",".join([*(f"{name}={p.url}" for name, p in watched.items()), f"subscriptions=http://127.0.0.1:{free_port()}"])
     reporting = ServiceProcess(
-        "reporting", {**common, "REPORTING_DATABASE_URL": dbs["reporting"]}, free_port(), tmp / "reporting.log"
-    )
+        "reporting", {**common, "REPORTING_DATABASE_URL": dbs["reporting"], "REPORTING_SERVICES": services}, free_port(),
+        tmp / "reporting.log",
+    )  # fmt: skip
     for service in (decl, rc, cls, refund, reporting):
         service.run("migrate")
     groups = (

@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             _check(svc.command(venv_bin, "migrate"), env, var / "log" / f"{svc.name}.log")
         _say("topics created, databases migrated")
         for svc in SERVICES:
+            if svc.name == "reporting":  # its ops dashboard shows the pipeline of every service started before it
+                env.setdefault("REPORTING_SERVICES", ",".join(f"{r.service.name}={r.url}" for r in running))
             running.append(_start(svc, venv_bin, env, var))
         refund = next(r for r in running if r.service.name == "refund")
         running.append(_start(BANK_SIMULATOR, venv_bin, _bank_env(env, var, refund.url), var, bank_port))

@@ -1,5 +1,5 @@
 """The reporting service's REST API: the reports (JSON and downloads), the medical table with its
-fund figures, and the JSON the ops dashboard reads."""
+fund figures, the JSON the ops dashboard reads, and the dashboard page itself."""
 
 from __future__ import annotations
 
@@ -11,6 +11,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from reporting.api import dashboard, medical, reports
+    from reporting.api import dashboard, dashboard_page, dashboard_pipeline, medical, reports
 
-    return [reports.router, medical.router, dashboard.router]
+    return [reports.router, medical.router, dashboard.router, dashboard_pipeline.router, dashboard_page.router]
