@@ -276,5 +276,5 @@ class ProjectCorrected(Event):
     reason: str
 
 
-for _cls in (ProjectDeclared, ProjectCorrected):
-    registry.register(_cls)
+registry.register(ProjectDeclared)
+registry.register(ProjectCorrected)
