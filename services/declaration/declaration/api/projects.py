@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from declaration.adapters import projections
 from declaration.api.declarations import _payer_region
 from declaration.api.deps import as_problems, get_deps
 from declaration.api.payers import CreditCodePath
@@ -56,6 +57,20 @@ class ProjectOut(BaseModel):
     rate_per_mille: str | None
     premium_fen: int
     revision: int
+
+
+class ProjectSummaryOut(BaseModel):
+    project_code: str
+    name: str
+    started: date
+    planned_months: int
+    premium_fen: int
+    revision: int
+
+
+class ProjectListOut(BaseModel):
+    credit_code: str
+    items: list[ProjectSummaryOut]
 
 
 def _out(p: ProjectContent) -> dict[str, object]:
@@ -108,3 +123,29 @@ async def get_project(
     if state.project is None:
         raise Problem(404, f"no project {project_code} of {credit_code} (无此工程项目)", slug="project-not-found")
     return _out(state.project)
+
+
+@router.get("/v1/payers/{credit_code}/projects", response_model=ProjectListOut)
+async def list_projects(
+    credit_code: CreditCodePath,
+    request: Request,
+    principal: Principal = Depends(require_roles(*READERS)),
+    deps: Deps = Depends(get_deps),
+) -> ProjectListOut:
+    """The contractor's projects, by start date (a read model: it may trail the log by moments).
+    Roles: payer (own), tax_officer (region), auditor, admin."""
+    async with request.app.state.sessions() as session:
+        ensure_access(principal, credit_code, await _payer_region(session, deps, credit_code), write=False)
+        rows = await projections.projects_of(session, credit_code)
+    items = [
+        ProjectSummaryOut(
+            project_code=r.project_code,
+            name=r.name,
+            started=date.fromisoformat(r.started),
+            planned_months=r.planned_months,
+            premium_fen=r.premium_fen,
+            revision=r.revision,
+        )  # fmt: skip
+        for r in rows
+    ]
+    return ProjectListOut(credit_code=credit_code, items=items)
