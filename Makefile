@@ -5,13 +5,17 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions
+PACKAGES := libs libs/refdata libs/iso20022 tools/devstack tools/banksim services/declaration services/relief-calc services/refund services/classification services/subscriptions services/reporting
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# The ops dashboard's browser library (ECharts, exact version in package.json), installed by npm
+# beside the page that the reporting service serves; no lock file (.npmrc: package-lock=false).
+DASHBOARD := services/reporting/reporting/dashboard
+ECHARTS   := $(DASHBOARD)/node_modules/echarts/package.json
 
-.PHONY: help venv kafka-jars run rebuild test test-fast lint bench bench-kernel contracts contracts-check contracts-release clean lock
+.PHONY: help venv dashboard-assets kafka-jars run rebuild test test-fast lint bench bench-kernel contracts contracts-check contracts-release clean lock
 
 help:
-	@echo "make run           start Kafka and the four services (Ctrl-C stops them)"
+	@echo "make run           start Kafka and the services (Ctrl-C stops them)"
 	@echo "make test          the whole test suite against a real Kafka broker and PostgreSQL"
 	@echo "make test-fast     the suite without the long fault-injection proofs"
 	@echo "make bench         the whole platform end to end (REST → relief → ledger), rebuilds, raw aiokafka; JSON"
@@ -29,12 +33,18 @@ $(STAMP): requirements.txt $(PYPROJECTS)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
-venv: $(STAMP)
+venv: $(STAMP) $(ECHARTS)
+
+$(ECHARTS): $(DASHBOARD)/package.json
+	cd $(DASHBOARD) && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dashboard-assets: $(ECHARTS)
 
 kafka-jars: $(STAMP)
 	$(BIN)/devstack kafka-jars
 
-run: $(STAMP)
+run: $(STAMP) $(ECHARTS)
 	$(BIN)/devstack run
 
 # Every projection of every service rebuilt from the log of `make run`'s platform (var/), each
@@ -42,11 +52,11 @@ run: $(STAMP)
 rebuild: $(STAMP)
 	$(BIN)/devstack rebuild
 
-test: $(STAMP)
+test: $(STAMP) $(ECHARTS)
 	$(BIN)/devstack kafka-jars >/dev/null
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(ECHARTS)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
@@ -84,4 +94,4 @@ lock:
 	  /tmp/relief-lock-venv/bin/pip freeze --all | grep -v '^pip==' ) > requirements.txt
 
 clean:
-	rm -rf $(VENV) .cache var test-artifacts
+	rm -rf $(VENV) .cache var test-artifacts $(DASHBOARD)/node_modules

@@ -232,9 +232,13 @@ def service_definitions() -> dict[str, ServiceDefinition]:
     from declaration.service import DEFINITION as DECL
     from refund.service import DEFINITION as REFUND
     from relief_calc.service import DEFINITION as RC
+    from reporting.service import DEFINITION as REPORTING
     from subscriptions.service import DEFINITION as SUBS
 
-    return {"declaration": DECL, "relief-calc": RC, "refund": REFUND, "classification": CLS, "subscriptions": SUBS}
+    return {
+        "declaration": DECL, "relief-calc": RC, "refund": REFUND, "classification": CLS, "subscriptions": SUBS,
+        "reporting": REPORTING,
+    }  # fmt: skip
 
 
 @dataclass

@@ -63,6 +63,10 @@ def test_make_rebuild_stops_the_platform_and_reproduces_every_fingerprint(tmp_pa
         while call("GET", f"{urls['refund']}/v1/payers/{code}/ledger", payer)[1].get("totals", {}).get("due_fen", 0) == 0:
             assert time.monotonic() < deadline, "the declaration never reached the ledger"
             time.sleep(0.5)
+        report_url = f"{urls['reporting']}/v1/reports/payer-months?credit_code={code}"
+        while call("GET", report_url, admin)[1].get("totals", {}).get("due_fen", 0) == 0:
+            assert time.monotonic() < deadline, "the ledger entry never reached the reporting read model"
+            time.sleep(0.5)
 
         done = subprocess.run(
             [str(BIN / "devstack"), "rebuild", "--var", str(var)], env=env, capture_output=True, text=True, timeout=900
@@ -72,7 +76,7 @@ def test_make_rebuild_stops_the_platform_and_reproduces_every_fingerprint(tmp_pa
         assert report["make_run_was_stopped"] is True and report["all_equal"] is True, report
         assert sorted(report["services"]) == sorted(summary["services"])
         replayed = {name: sum(p["events"] for p in s["projections"].values()) for name, s in report["services"].items()}
-        assert all(replayed[name] > 0 for name in ("declaration", "relief-calc", "refund")), replayed
+        assert all(replayed[name] > 0 for name in ("declaration", "relief-calc", "refund", "reporting")), replayed
         pids = [info["pid"] for info in summary["services"].values()] + [summary["kafka_pid"]]
         assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
         assert launcher.wait(timeout=60) == 0

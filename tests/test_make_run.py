@@ -1,5 +1,5 @@
-"""`make run` from nothing: Kafka and the four services come up, every /readyz answers 200, and
-Ctrl-C stops every process the launcher started."""
+"""`make run` from nothing: Kafka and the services come up, every /readyz answers 200, the ops
+dashboard reaches every service, and Ctrl-C stops every process the launcher started."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from eventkit.web.tokens import issue_token
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +37,30 @@ def test_make_run_brings_every_service_to_ready_and_ctrl_c_stops_everything(tmp_
             assert time.monotonic() - started < 300, "make run did not report ready"
             time.sleep(0.5)
         summary = json.loads(summary_file.read_text())
-        assert sorted(summary["services"]) == ["classification", "declaration", "refund", "relief-calc", "subscriptions"]
+        assert sorted(summary["services"]) == [
+            "classification",
+            "declaration",
+            "refund",
+            "relief-calc",
+            "reporting",
+            "subscriptions",
+        ]
         for name, info in summary["services"].items():
             with urllib.request.urlopen(info["url"] + "/readyz", timeout=10) as resp:
                 assert resp.status == 200, name
                 checks = {c["name"]: c["ok"] for c in json.loads(resp.read())["checks"]}
                 assert checks == {"database": True, "kafka": True, "consumers": True}
             assert (var / f"{name}.db").exists()  # the embedded SQLite default
+        # the ops dashboard is served, and its pipeline panel reaches every service make run started
+        reporting = summary["services"]["reporting"]["url"]
+        with urllib.request.urlopen(reporting + "/dashboard", timeout=10) as resp:
+            assert resp.status == 200 and "运行看板" in resp.read().decode()
+        ops = issue_token(Path(summary["jwt_private_key"]).read_text(), "ops-1", ["ops"])
+        request = urllib.request.Request(reporting + "/v1/dashboard/pipeline", headers={"Authorization": f"Bearer {ops}"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            health = json.loads(resp.read())["services"]
+        assert sorted(s["service"] for s in health) == sorted(summary["services"])
+        assert all(s["up"] for s in health), health
         bank = summary["bank_simulator"]  # the refund service instructs refunds to it
         with urllib.request.urlopen(bank["url"] + "/ledger/summary", timeout=10) as resp:
             assert json.loads(resp.read())["paid_count"] == 0

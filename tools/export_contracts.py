@@ -28,6 +28,7 @@ SERVICES = {
     "refund": "refund",
     "classification": "classification",
     "subscriptions": "subscriptions",
+    "reporting": "reporting",
 }
 
 

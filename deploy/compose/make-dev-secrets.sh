@@ -26,7 +26,7 @@ fi
 openssl pkey -in "$dir/jwt-private.pem" -pubout -out "$dir/jwt-public.pem"
 chmod 0644 "$dir/jwt-public.pem"
 
-for service in declaration relief-calc refund classification subscriptions; do
+for service in declaration relief-calc refund classification subscriptions reporting; do
     key="$dir/$service-data.key"
     if [ ! -s "$key" ]; then
         openssl rand -base64 32 > "$key"

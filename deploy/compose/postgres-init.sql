@@ -12,3 +12,5 @@ CREATE ROLE classification LOGIN PASSWORD 'classification';
 CREATE DATABASE classification OWNER classification;
 CREATE ROLE subscriptions LOGIN PASSWORD 'subscriptions';
 CREATE DATABASE subscriptions OWNER subscriptions;
+CREATE ROLE reporting LOGIN PASSWORD 'reporting';
+CREATE DATABASE reporting OWNER reporting;

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
+from eventkit import kafka_security
 from eventkit.kafka import ensure_topics
 from eventkit.logging import configure_logging
 from eventkit.migrations import upgrade
@@ -27,6 +28,7 @@ from eventkit.restore import restore_store
 from eventkit.runtime import ServiceDefinition, ServiceRuntime
 from eventkit.settings import ServiceSettings
 from eventkit.web.app import LifespanHook, create_app, start_stop
+from eventkit.web.ops import ops_router
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ def build_runtime(
 ) -> ServiceRuntime:
     if spec.configure is not None:
         spec.configure(settings)
+    kafka_security.configure(settings.kafka_security())
     return ServiceRuntime(
         spec.definition,
         database_url=settings.database_url,
@@ -74,7 +77,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
         sessions=runtime.sessions,
         readiness_checks=runtime.readiness_checks(),
         lifespan_hooks=[start_stop(runtime.start, runtime.stop), *spec.lifespan_hooks],
-        routers=spec.routers(runtime),
+        routers=[*spec.routers(runtime), ops_router(runtime, settings.service_version)],
     )
     app.state.runtime = runtime
     return app
@@ -123,6 +126,7 @@ def run_cli(spec: ServiceSpec, argv: Sequence[str] | None = None) -> int:
 
 async def _async_command(spec: ServiceSpec, settings: ServiceSettings, args: argparse.Namespace) -> int:
     definition = spec.definition
+    kafka_security.configure(settings.kafka_security())
     if args.command == "topics":
         specs = definition.topic_specs(settings.topic_partitions, settings.topic_replication_factor)
         await ensure_topics(settings.kafka_bootstrap_servers, specs)

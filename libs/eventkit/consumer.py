@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eventkit.db import is_transient
 from eventkit.deadletter import DeadLetters
+from eventkit.kafka_security import client_options
 from eventkit.metrics import CONSUMER_LAG, TRANSIENT_RETRIES
 from eventkit.processing import OffsetGap, PartitionProcessor, Subscription
 from eventkit.schema import KernelTables
@@ -80,6 +81,7 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            **client_options(),
         )
         self.consumer = consumer
         await self._start_with_retry(consumer, stop)
@@ -174,7 +176,11 @@ class ConsumerRunner:
     async def run_until_end(self, progress: Progress | None = None, on_total: Progress | None = None) -> tuple[int, int]:
         """Apply every record up to the end offsets taken now; returns (records read, total)."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, client_id=f"{self.service}-rebuild"
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id=f"{self.service}-rebuild",
+            **client_options(),
         )
         await consumer.start()
         try:

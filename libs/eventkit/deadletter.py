@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,12 +33,37 @@ class DeadLetters:
         self.producer = producer
 
     async def send(self, record: Any, exc: BaseException, group: str) -> None:
-        reason = reason_of(exc)
-        error_text = f"{type(exc).__name__}: {exc}"[:2000]
+        await self.send_all([(record, exc)], group)
+
+    async def send_all(self, dead: Sequence[tuple[Any, BaseException]], group: str) -> None:
+        """Dead-letter every (record, error) of a batch at once: all are handed to the producer
+        first, then every acknowledgement is awaited, so a flood of poison records costs one round
+        trip per batch rather than one per record. Returns only when all are acknowledged (the
+        caller then moves its offset past them); the producer keeps their order per partition."""
+        pending = []
+        for record, exc in dead:
+            headers = self._headers(record, exc, group)
+            pending.append(await self.producer.send(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers))
+        for future in pending:
+            await future
+        for record, exc in dead:
+            reason = reason_of(exc)
+            EVENTS_DEAD_LETTERED.labels(self.service, group, record.topic, reason).inc()
+            log.error(
+                "dead-lettered %s:%s@%s (%s): %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                reason,
+                _text(exc),
+                extra={"consumer_group": group},
+            )
+
+    def _headers(self, record: Any, exc: BaseException, group: str) -> list[tuple[str, bytes]]:
         headers = list(record.headers or ())
         headers += [
-            ("dlq_reason", reason.encode()),
-            ("dlq_error", error_text.encode()),
+            ("dlq_reason", reason_of(exc).encode()),
+            ("dlq_error", _text(exc).encode()),
             ("dlq_error_type", type(exc).__name__.encode()),
             ("dlq_stack", "".join(traceback.format_exception(exc))[-4000:].encode()),
             ("dlq_topic", record.topic.encode()),
@@ -47,14 +73,8 @@ class DeadLetters:
             ("dlq_service", self.service.encode()),
             ("dlq_time", datetime.now(UTC).isoformat().encode()),
         ]
-        await self.producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
-        EVENTS_DEAD_LETTERED.labels(self.service, group, record.topic, reason).inc()
-        log.error(
-            "dead-lettered %s:%s@%s (%s): %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            error_text,
-            extra={"consumer_group": group},
-        )
+        return headers
+
+
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]

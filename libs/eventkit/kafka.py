@@ -17,6 +17,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from eventkit.kafka_security import client_options
+
 log = logging.getLogger(__name__)
 
 DLQ_SUFFIX = ".dlq"
@@ -40,7 +42,7 @@ class TopicSpec:
 async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_s: float = 60) -> None:
     """Create the topics that do not exist yet (never alters an existing one)."""
     specs = list(specs)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000), **client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -87,4 +89,5 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         max_batch_size=512 * 1024,
         request_timeout_ms=30000,
+        **client_options(),
     )

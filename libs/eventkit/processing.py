@@ -203,8 +203,8 @@ class PartitionProcessor:
                 applied[tp.topic] = applied.get(tp.topic, 0) + 1
             if processed_rows:
                 await session.execute(sa.insert(self.tables.processed_events), processed_rows)
-            for record, error in dead:
-                await self.dead_letters.send(record, error, self.sub.group)
+            if dead:
+                await self.dead_letters.send_all(dead, self.sub.group)
             next_offset = int(todo[-1].offset) + 1
             values: dict[str, Any] = {"next_offset": next_offset, "updated_at": datetime.now(UTC)}
             where = (t.c.consumer_group == self.sub.group, t.c.topic == tp.topic, t.c.partition == tp.partition)

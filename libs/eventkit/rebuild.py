@@ -1,10 +1,12 @@
-"""`<service> rebuild`: replay the log into fresh projection tables and print fingerprints."""
+"""`<service> rebuild`: replay the log into fresh projection tables and print fingerprints; each
+projection's last rebuild is kept in es_rebuilds (eventkit.rebuild_record)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -13,6 +15,7 @@ from eventkit.consumer import ConsumerRunner
 from eventkit.deadletter import DeadLetters
 from eventkit.kafka import make_producer
 from eventkit.projection import Projection, fingerprint, reset
+from eventkit.rebuild_record import RebuildRecord, record_rebuild
 from eventkit.runtime import ServiceRuntime
 
 
@@ -77,6 +80,8 @@ async def rebuild(
             seconds = time.perf_counter() - started
             digest = await fingerprint(runtime.sessions, projection.tables)
             results.append(RebuildResult(projection.name, read, seconds, digest))
+            record = RebuildRecord(projection.name, digest, read, round(seconds * 1000), datetime.now(UTC))
+            await record_rebuild(runtime.sessions, runtime.definition.kernel, record)
     finally:
         await producer.stop()
     return results

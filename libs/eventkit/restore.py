@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from eventkit.envelope import Envelope
+from eventkit.kafka_security import client_options
 from eventkit.runtime import ServiceRuntime
 
 
@@ -61,7 +62,11 @@ async def restore_store(runtime: ServiceRuntime, *, batch: int = 500) -> list[Re
 async def _restore_topic(runtime: ServiceRuntime, topic: str, seen: set[str], batch: int) -> RestoreResult:
     started = time.perf_counter()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=runtime.bootstrap, enable_auto_commit=False, isolation_level="read_committed", group_id=None
+        bootstrap_servers=runtime.bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        group_id=None,
+        **client_options(),
     )
     await consumer.start()
     restored = duplicates = 0

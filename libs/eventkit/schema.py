@@ -9,6 +9,9 @@
 - es_processed_events: event ids each consumer group has applied (duplicates on the wire are
   dropped by id).
 - es_idempotency_keys: stored responses of POST requests carrying an Idempotency-Key.
+- es_rebuilds: per projection, the last rebuild (`<service> rebuild` / `restore`): its fingerprint,
+  the events replayed and when; reported by `GET /v1/ops/pipeline` (eventkit.web.ops). Not a
+  projection: a record of an operation, kept across rebuilds.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ class KernelTables:
     consumer_offsets: sa.Table
     processed_events: sa.Table
     idempotency_keys: sa.Table
+    rebuilds: sa.Table
 
     @property
     def all(self) -> tuple[sa.Table, ...]:
-        return (self.events, self.outbox, self.consumer_offsets, self.processed_events, self.idempotency_keys)
+        return (self.events, self.outbox, self.consumer_offsets, self.processed_events, self.idempotency_keys, self.rebuilds)
 
 
 def kernel_tables(metadata: sa.MetaData) -> KernelTables:
@@ -103,6 +107,15 @@ def kernel_tables(metadata: sa.MetaData) -> KernelTables:
         sa.Column("created_at", TZDateTime, nullable=False),
         sa.Column("completed_at", TZDateTime, nullable=True),
     )
-    tables = KernelTables(events, outbox, offsets, processed, idem)
+    rebuilds = sa.Table(
+        "es_rebuilds",
+        metadata,
+        sa.Column("projection", sa.String(200), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("events", sa.BigInteger, nullable=False),
+        sa.Column("milliseconds", sa.BigInteger, nullable=False),
+        sa.Column("rebuilt_at", TZDateTime, nullable=False),
+    )
+    tables = KernelTables(events, outbox, offsets, processed, idem, rebuilds)
     metadata.info["eventkit_tables"] = tables
     return tables

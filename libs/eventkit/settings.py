@@ -21,7 +21,9 @@ level, and so on for every field below.
 
 A few values are the same for every service on a machine, so they are also read from plain,
 unprefixed names when the prefixed one is not set: `KAFKA_BOOTSTRAP_SERVERS`,
-`AUTH_JWT_PUBLIC_KEY` and `AUTH_JWT_PUBLIC_KEY_FILE`. The prefixed name wins when both are set.
+`AUTH_JWT_PUBLIC_KEY` and `AUTH_JWT_PUBLIC_KEY_FILE`, and the Kafka identity (`KAFKA_SECURITY_PROTOCOL`,
+`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD(_FILE)`, `KAFKA_SSL_CAFILE`; see
+eventkit.kafka_security). The prefixed name wins when both are set.
 
 The data keyring (eventkit.crypto: encryption of ID numbers and bank accounts) comes from
 `<PREFIX>DATA_KEY_FILE` (a key file) or `<PREFIX>DATA_KEY` (the same text inline), with plain
@@ -40,10 +42,17 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eventkit.crypto import Keyring
+from eventkit.kafka_security import KafkaSecurity
 
 # Field name -> the unprefixed environment variable read when the prefixed one is absent.
 _PLAIN_ENV_FALLBACKS = {
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "kafka_security_protocol": "KAFKA_SECURITY_PROTOCOL",
+    "kafka_sasl_mechanism": "KAFKA_SASL_MECHANISM",
+    "kafka_sasl_username": "KAFKA_SASL_USERNAME",
+    "kafka_sasl_password": "KAFKA_SASL_PASSWORD",
+    "kafka_sasl_password_file": "KAFKA_SASL_PASSWORD_FILE",
+    "kafka_ssl_cafile": "KAFKA_SSL_CAFILE",
     "auth_jwt_public_key": "AUTH_JWT_PUBLIC_KEY",
     "auth_jwt_public_key_file": "AUTH_JWT_PUBLIC_KEY_FILE",
 }
@@ -66,6 +75,13 @@ class ServiceSettings(BaseSettings):
     # Empty means the embedded default: sqlite file var/<service_name>.db under the cwd.
     database_url: str = ""
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Who the service is to Kafka where the cluster enforces ACLs (eventkit.kafka_security)
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = Field(default=None, repr=False)  # secret: kept out of repr()
+    kafka_sasl_password_file: str | None = None
+    kafka_ssl_cafile: str | None = None
     topic_partitions: int = 12
     topic_replication_factor: int = 1
     auth_jwt_public_key: str | None = None
@@ -102,6 +118,17 @@ class ServiceSettings(BaseSettings):
             path = Path.cwd() / "var" / f"{self.service_name}.db"
             self.database_url = f"sqlite+aiosqlite:///{path}"
         return self
+
+    def kafka_security(self) -> KafkaSecurity:
+        """The Kafka identity of the service (the password file wins over the inline value)."""
+        return KafkaSecurity.of(
+            self.kafka_security_protocol,
+            self.kafka_sasl_mechanism,
+            self.kafka_sasl_username,
+            self.kafka_sasl_password,
+            self.kafka_sasl_password_file,
+            self.kafka_ssl_cafile,
+        )
 
     def sqlite_path(self) -> Path | None:
         """The database file when the service runs on SQLite, else None."""

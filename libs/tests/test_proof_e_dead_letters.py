@@ -183,3 +183,56 @@ async def test_a_tolerant_reader_skips_other_services_events_it_does_not_need(
     )
     assert ignored == ignored_before + 1
     await engine.dispose()
+
+
+async def test_a_flood_of_poison_is_dead_lettered_whole_in_order_while_the_good_events_apply(
+    kafka_bootstrap: str, new_pg_database: Callable[[str], str]
+) -> None:
+    """Poison records arrive in batches: every one of a batch is dead-lettered before the offset
+    moves past it, all in one go, in the order they came, none twice; the good ones between apply."""
+    topic = f"proof-e-flood-{int(time.time() * 1000)}"
+    await ensure_topics(kafka_bootstrap, TopicSpec(topic, 1).with_dlq())
+    producer = make_producer(kafka_bootstrap, client_id="proof-e-flood")
+    await producer.start()
+    poison_offsets, good = [], []
+    for i in range(600):
+        if i % 4 == 3:
+            envelope = _deposit("acct-f", 1, version=len(good) + 1)
+            meta = await producer.send_and_wait(
+                topic, envelope.kafka_value(), key=b"payer-1", headers=list(envelope.kafka_headers())
+            )
+            good.append(envelope.id)
+        else:
+            bad = b"{not json" if i % 2 else _deposit("acct-f", 1, memo="refuse").kafka_value()
+            headers = list(_deposit("acct-f", 1).kafka_headers())
+            meta = await producer.send_and_wait(topic, bad, key=b"payer-1", headers=headers)
+            poison_offsets.append(meta.offset)
+    db = new_pg_database("dlqflood")
+    engine = make_engine(db)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    sub = Subscription(group="proof-e-flood", topics=(topic,), handler=_apply_or_refuse, registry=ledger.registry)
+    runner = ConsumerRunner(
+        service="proof", bootstrap=kafka_bootstrap, sessions=sessions, tables=ledger.kernel, subscription=sub,
+        dead_letters=DeadLetters(service="proof", producer=producer),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    ends = await end_offsets(kafka_bootstrap, topic)
+    try:
+        for _ in range(240):
+            if await caught_up(sessions, "proof-e-flood", ends):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+    async with sessions() as s:
+        applied_ids = list((await s.execute(sa.select(ledger.applied.c.event_id))).scalars())
+    assert sorted(applied_ids) == sorted(good) and len(good) == 150
+    dead = await read_topic(kafka_bootstrap, dlq_topic(topic), expect_distinct=len(poison_offsets), timeout_s=30)
+    offsets = [int(dict(r.headers)["dlq_offset"]) for r in sorted(dead, key=lambda r: r.offset)]
+    assert offsets == poison_offsets  # every poison record once, in the order it came
+    await engine.dispose()

@@ -64,6 +64,7 @@ CORE_SERVICES = {
 # Built on another branch; checked like the others once docker-compose.yml runs it.
 OPTIONAL_SERVICES = {
     "subscriptions": App("subscriptions", "SUBSCRIPTIONS_", "subscriptions.settings:Settings", "services/subscriptions", 8005),
+    "reporting": App("reporting", "REPORTING_", "reporting.settings:Settings", "services/reporting", 8006),
 }
 BANKSIM = App("banksim", "BANKSIM_", "banksim.config:Settings", "tools/banksim", 8900, 8900)
 INFRA = {"kafka", "kafka-topics", "postgres"}

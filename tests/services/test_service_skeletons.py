@@ -28,6 +28,7 @@ SERVICES = {
     "refund": ("refund", "REFUND_", ["refund.events"]),
     "classification": ("classification", "CLASSIFICATION_", ["classification.events"]),
     "subscriptions": ("subscriptions", "SUBSCRIPTIONS_", ["subscriptions.events"]),
+    "reporting": ("reporting", "REPORTING_", ["reporting.events", "policy.events"]),
 }
 BIN = Path(sys.executable).parent
 

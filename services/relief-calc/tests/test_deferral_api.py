@@ -142,15 +142,15 @@ async def test_county_flow_to_approval_moves_the_due_date_and_lands_on_kafka(svc
     r = await decide(svc, app_id)
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["status"] == "approved" and d["decision"]["due_date"] == "2020-08-25"  # 四川: due on the 25th
+    assert d["status"] == "approved" and d["decision"]["due_date"] == "2020-09-25"  # 四川: due on the 25th
     assert [o["department"] for o in d["opinions"]] == ["finance", "tax", "econ"]
 
     listed = await eventually(lambda: _listed(svc, "/v1/deferrals?status=approved&region=510400", svc.as_("auditor"), app_id))
-    assert listed["due_date"] == "2020-08-25" and listed["awaiting"] == []
+    assert listed["due_date"] == "2020-09-25" and listed["awaiting"] == []
     async with svc.app.state.sessions() as session:
         (approved,) = await approved_deferrals(session, c)
     assert (approved.first_period, approved.last_period, approved.insurances) == ("2020-03", "2020-08", tuple(a["insurances"]))
-    assert approved.due_date.isoformat() == "2020-08-25" and approved.approved_at.tzinfo is not None
+    assert approved.due_date.isoformat() == "2020-09-25" and approved.approved_at.tzinfo is not None
 
     mine = await records_of(kafka_bootstrap, c, 5)
     types = [dict(x.headers)["ce_type"].decode() for x in mine]

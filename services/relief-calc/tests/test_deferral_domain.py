@@ -186,7 +186,7 @@ def test_county_flow_opinions_then_hr_decides() -> None:
     approved = history[-1]
     assert isinstance(approved, DeferralApproved) and approved.department == "county_hr" and approved.role == "hr_officer"
     assert (approved.first_period, approved.last_period, approved.months) == ("2020-03", "2020-08", 6)
-    assert approved.due_date == "2020-08-25"  # every deferred period falls due with the last one
+    assert approved.due_date == "2020-09-25"  # every deferred period falls due in the month after the last one
     assert [o.stance for o in fold(history).opinions] == ["support", "oppose", "support"]
     assert fold(history).status == APPROVED and fold(history).version == 5
 
@@ -265,7 +265,7 @@ def test_approval_may_narrow_periods_and_insurances_but_not_widen() -> None:
         3,
         ("pension",),
     )
-    assert approved.due_date == "2020-06-25"
+    assert approved.due_date == "2020-07-25"
     assert fields(refused(InvalidDeferral, lambda: decide(_ready(), last_period="2020-09"))) == {
         "first_period": "deferral.outside_application",
         "last_period": "deferral.too_long",
@@ -283,9 +283,9 @@ def test_approval_checks_the_limits_known_when_deciding() -> None:
     assert isinstance(decide(history, now=BEFORE_49)[-1], DeferralApproved)
 
 
-def test_the_due_date_is_kept_inside_the_last_month() -> None:
+def test_the_due_date_is_kept_inside_the_month_after_the_last() -> None:
     approved = act(
-        _ready(first_period="2020-02", last_period="2020-02"),
+        _ready(first_period="2020-03", last_period="2020-03"),
         d.decide,
         HR,
         True,
@@ -294,7 +294,7 @@ def test_the_due_date_is_kept_inside_the_last_month() -> None:
         policies=POLICIES,
         due_day=lambda r, p: 31,
     )
-    assert approved[-1].due_date == "2020-02-29"  # type: ignore[attr-defined]
+    assert approved[-1].due_date == "2020-04-30"  # type: ignore[attr-defined]
 
 
 # ---- withdrawal and unknown applications --------------------------------------------------------

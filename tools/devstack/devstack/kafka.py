@@ -70,8 +70,13 @@ class KafkaBroker:
         version: str = DEFAULT_VERSION,
         heap: str = "512m",
         extra_properties: dict[str, str] | None = None,
+        scram_users: dict[str, str] | None = None,
     ) -> None:
+        """``scram_users`` (name → password) get SCRAM-SHA-512 credentials when the storage is
+        formatted (KRaft keeps them in its metadata), for a listener with SASL/SCRAM that
+        ``extra_properties`` adds."""
         self.workdir = Path(workdir).resolve()
+        self.scram_users = dict(scram_users or {})
         self.version = version
         self.heap = heap
         self.extra_properties = dict(extra_properties or {})
@@ -170,6 +175,8 @@ class KafkaBroker:
             f"-Dkafka.logs.dir={self.log_dir}", "-cp", f"{lib}/*", "kafka.tools.StorageTool",
             "format", "-t", self.cluster_id, "-c", str(self.properties_file), "--ignore-formatted",
         ]  # fmt: skip
+        for name, password in sorted(self.scram_users.items()):
+            cmd += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
         proc = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not self._formatted_cluster_id():
             raise KafkaStartError(f"formatting {self.data_dir} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -22,6 +22,7 @@ SERVICES = (
     ServiceProc("refund", "REFUND_", 8003),
     ServiceProc("classification", "CLASSIFICATION_", 8004),
     ServiceProc("subscriptions", "SUBSCRIPTIONS_", 8005),
+    ServiceProc("reporting", "REPORTING_", 8006),
 )
 
 # Not a service of the platform: the bank simulator (tools/banksim) that `make run` starts so that

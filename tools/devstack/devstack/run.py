@@ -6,7 +6,7 @@
    data key personal data is encrypted with (var/keys/data.key);
 3. each service's topics and database migrations (SQLite files var/<service>.db unless
    <PREFIX>DATABASE_URL points elsewhere);
-4. the four services, each `<service> serve` with its log in var/log/<service>.log, and the bank
+4. the services (declaration, relief-calc, refund, classification, subscriptions, reporting), each `<service> serve` with its log in var/log/<service>.log, and the bank
    simulator (tools/banksim, its ledger in var/banksim.sqlite) that the refund service instructs
    refunds to and that notifies payments and refund statuses back, signed with a secret made
    once under var/keys;
@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             _check(svc.command(venv_bin, "migrate"), env, var / "log" / f"{svc.name}.log")
         _say("topics created, databases migrated")
         for svc in SERVICES:
+            if svc.name == "reporting":  # its ops dashboard shows the pipeline of every service started before it
+                env.setdefault("REPORTING_SERVICES", ",".join(f"{r.service.name}={r.url}" for r in running))
             running.append(_start(svc, venv_bin, env, var))
         refund = next(r for r in running if r.service.name == "refund")
         running.append(_start(BANK_SIMULATOR, venv_bin, _bank_env(env, var, refund.url), var, bank_port))

@@ -315,7 +315,10 @@ def decide(
     issues += limits(resolved, first, last, chosen, applied.region)
     if issues or resolved is None:
         raise InvalidDeferral(issues)
-    day = due_day(applied.region, last)
+    # 缓缴期满后次月补缴: the deferred contributions fall due with the month after the last deferred
+    # one, on that month's regular due day, so paying them in that month costs no late fee.
+    falls_due = last.next()
+    day = due_day(applied.region, falls_due)
     return [
         DeferralApproved(
             **common,
@@ -325,7 +328,7 @@ def decide(
             last_period=str(last),
             months=months_between(first, last) + 1,
             insurances=chosen,
-            due_date=date(last.year, last.month, min(day, monthrange(last.year, last.month)[1])).isoformat(),
+            due_date=date(falls_due.year, falls_due.month, min(day, monthrange(falls_due.year, falls_due.month)[1])).isoformat(),
             policies=policy_refs(resolved),
         )
     ]

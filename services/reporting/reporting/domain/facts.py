@@ -1,0 +1,75 @@
+"""The facts the reports are computed from, as the read model holds them (amounts in fen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INSURANCE_ORDER = ("pension", "unemployment", "work_injury", "medical", "maternity")
+INSURANCE_ZH = {
+    "pension": "基本养老保险",
+    "unemployment": "失业保险",
+    "work_injury": "工伤保险",
+    "medical": "职工基本医疗保险",
+    "maternity": "生育保险",
+}
+RELIEF_ZH = {"exempt": "免征", "halved": "减半征收", "none": "无减免"}
+
+
+@dataclass(frozen=True)
+class LiabilityFact:
+    """One insurance of a payer-period's liability (relief-calc): the employer part and the individual part."""
+
+    credit_code: str
+    fee_period: str
+    insurance: str
+    region: str
+    relief: str  # exempt | halved | none
+    original_fen: int
+    relief_fen: int
+    payable_fen: int
+    individual_fen: int
+    basis_policy: str | None = None
+    basis_document: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountFact:
+    """One account of a payer's ledger (refund): fee period, insurance and part, six sums."""
+
+    credit_code: str
+    fee_period: str
+    insurance: str
+    part: str
+    due_fen: int = 0
+    paid_fen: int = 0
+    offset_in_fen: int = 0
+    credited_fen: int = 0
+    offset_out_fen: int = 0
+    refunded_fen: int = 0
+
+    @property
+    def outstanding_fen(self) -> int:
+        return self.due_fen - self.paid_fen - self.offset_in_fen + self.credited_fen
+
+
+@dataclass(frozen=True)
+class PayerFact:
+    credit_code: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class DeclaredFact:
+    """A declared line (declaration): headcount and the employer rate (before any phased cut)."""
+
+    credit_code: str
+    fee_period: str
+    insurance: str
+    headcount: int
+    employer_rate: str
+    employer_original_rate: str | None = None
+
+
+def insurance_rank(insurance: str) -> int:
+    return INSURANCE_ORDER.index(insurance) if insurance in INSURANCE_ORDER else len(INSURANCE_ORDER)
