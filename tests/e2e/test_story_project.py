@@ -8,7 +8,9 @@ service, camt.054, remittance `/USCC/<code>/PRJ/<project>`). The policy is then 
 project started 2020-03-01 is reassessed to its prorated relief, the refund service credits the
 project's own account by exactly that amount and refunds it ex officio; an approver approves; the
 bank simulator pays it (pain.001 → pain.002). The project started before 2020-02-01 gets nothing.
-Every service is a process on PostgreSQL and a real Kafka broker.
+Then the reporting service's reports equal the refund ledger's statement to the fen, each project
+on a line of its own in its first fee period, its premium, relief and payable as relief-calc
+assessed them. Every service is a process on PostgreSQL and a real Kafka broker.
 """
 
 from __future__ import annotations
@@ -123,3 +125,47 @@ def test_a_small_contractors_project_started_in_march_2020_gets_its_prorated_pre
     assert (by_project["NT-2020-0115"]["refunded_fen"], by_project["NT-2020-0115"]["due_fen"]) == (0, EARLY_PREMIUM)
     status, summary = call("GET", p.bank.url + "/ledger/summary", p.token("bank", "admin"))
     assert (summary["paid_count"], summary["paid_total_fen"], summary["end_to_end_ids_paid_twice"]) == (1, RELIEF, 0), summary
+    reports_equal_the_ledger(p, code, statement["items"], {"NT-2020-0301": li, "NT-2020-0115": early})
+
+
+LEDGER = ("due_fen", "paid_fen", "offset_in_fen", "credited_fen", "offset_out_fen", "refunded_fen", "outstanding_fen")
+
+
+def reports_equal_the_ledger(p: Platform, code: str, items: list[dict[str, Any]], assessed: dict[str, Any]) -> None:
+    """reporting: 按月分户 per (month, insurance, project), 免减缓联动 per month and the dashboard's
+    relief equal the ledger's statement and relief-calc's project liabilities to the fen."""
+    ledger: dict[tuple[str, str, str], dict[str, int]] = {}
+    for line in items:  # summed over the parts: the report's grain
+        row = ledger.setdefault((line["fee_period"], line["insurance"], line["project"] or ""), dict.fromkeys(LEDGER, 0))
+        for k in LEDGER:
+            row[k] += line[k]
+    ops = p.token("ops-1", "ops")
+
+    def payer_months() -> Any:
+        status, out = call("GET", f"{p.reporting.url}/v1/reports/payer-months?credit_code={code}", ops)
+        got = {(x["fee_period"], x["insurance"], x["project"]): {k: x[k] for k in LEDGER} for x in out.get("items", ())}
+        relieved = any(x["exempt_fen"] for x in out.get("items", ()))
+        return out if status == 200 and got == ledger and relieved else None
+
+    report = eventually(payer_months, "the reporting read model equal to the ledger, projects on their own lines")
+    for k in LEDGER:
+        assert report["totals"][k] == sum(v[k] for v in ledger.values()), k
+    for x in report["items"]:
+        li = assessed[x["project"]]
+        assert (x["fee_period"], x["insurance"], x["original_fen"], x["payable_fen"]) == (
+            li["fee_period"], "work_injury", li["premium_fen"], li["payable_fen"],
+        )  # fmt: skip
+        assert (x["exempt_fen"], x["halved_fen"], x["individual_fen"]) == (li["relief_fen"], 0, 0)
+    assert report["totals"]["exempt_fen"] == RELIEF and report["totals"]["original_fen"] == PREMIUM + EARLY_PREMIUM
+    status, linkage = call("GET", f"{p.reporting.url}/v1/reports/relief-linkage?region=320600", ops)
+    assert status == 200 and {r["fee_period"] for r in linkage["items"]} == {"2020-01", "2020-03"}  # this story only
+    for row in linkage["items"]:
+        month = [v for (period, _, _), v in ledger.items() if period == row["fee_period"]]
+        for k in LEDGER:
+            assert row[k] == sum(v[k] for v in month), (row["fee_period"], k)
+    march = next(r for r in linkage["items"] if r["fee_period"] == "2020-03")
+    assert (march["exempt_fen"], march["exempt_payers"], march["payable_fen"]) == (RELIEF, 1, PREMIUM - RELIEF)
+    status, relief = call("GET", f"{p.reporting.url}/v1/dashboard/relief-by-month?region=320600", ops)
+    assert {(x["fee_period"], x["kind"]): x["amount_fen"] for x in relief["items"] if x["amount_fen"]} == {
+        ("2020-03", "exempt"): RELIEF
+    }
