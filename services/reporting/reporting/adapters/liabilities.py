@@ -68,7 +68,7 @@ async def apply(session: AsyncSession, msg: Message) -> None:
                 "relief": x.relief, "basis_policy": x.basis.policy if x.basis else None,
                 "basis_document": x.basis.document if x.basis else None,
                 "employer_original_fen": x.employer_original_fen, "employer_relief_fen": x.employer_relief_fen,
-                "exempt_fen": by_kind(x.relief, x.employer_relief_fen)[0], "halved_fen": by_kind(x.relief, x.employer_relief_fen)[1],
+                **dict(zip(("exempt_fen", "halved_fen"), by_kind(x.relief, x.employer_relief_fen), strict=True)),
                 "employer_payable_fen": x.employer_payable_fen, "individual_fen": x.individual_fen,
             }
             for x in li.lines
