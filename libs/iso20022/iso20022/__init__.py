@@ -18,7 +18,7 @@ from iso20022.amounts import AmountFormatError, fen_to_yuan, yuan_to_fen
 from iso20022.camt053 import Balance, Statement
 from iso20022.camt054 import DebitCreditNotification
 from iso20022.common import Party
-from iso20022.entries import Entry, PaymentRemittance
+from iso20022.entries import Entry, PaymentRemittance, ProjectRemittance
 from iso20022.errors import MessageError
 from iso20022.pain001 import CreditTransfer, CreditTransferInitiation
 from iso20022.pain002 import PaymentStatusReport, TransactionStatus
@@ -34,6 +34,7 @@ __all__ = [
     "Party",
     "PaymentRemittance",
     "PaymentStatusReport",
+    "ProjectRemittance",
     "Statement",
     "TransactionStatus",
     "camt053",

@@ -148,3 +148,28 @@ class PaymentRemittance(IsoModel):
         if m is None or m["ins"] not in INSURANCES:
             return None
         return cls(credit_code=m["code"], fee_period=m["period"], insurance=m["ins"])  # type: ignore[arg-type]
+
+
+_PROJECT_REMITTANCE = re.compile(r"/USCC/(?P<code>[0-9A-HJ-NPQRTUWXY]{18})/PRJ/(?P<project>[0-9A-Z][0-9A-Z-]{2,29})/?")
+
+
+class ProjectRemittance(IsoModel):
+    """What a general contractor's payment of a construction project's lump-sum work-injury premium
+    (工程建设项目按项目参保) is for, carried in ``RmtInf/Ustrd`` as
+    ``/USCC/<统一社会信用代码>/PRJ/<项目编号>`` (at most 6 + 18 + 5 + 30 = 59 characters)."""
+
+    credit_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
+    project_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z][0-9A-Z-]{2,29}$")]
+
+    def text(self) -> str:
+        return f"/USCC/{self.credit_code}/PRJ/{self.project_code}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> ProjectRemittance | None:
+        """The remittance's fields, or ``None`` when the text does not follow the format."""
+        if text is None:
+            return None
+        m = _PROJECT_REMITTANCE.fullmatch(text.strip())
+        if m is None:
+            return None
+        return cls(credit_code=m["code"], project_code=m["project"])

@@ -239,6 +239,8 @@ async def test_rebuilding_the_projections_reproduces_their_fingerprint(
     for period in ("2020-01", "2020-02"):
         declared.append((await service.client.post(f"/v1/payers/{c}/declarations", json=decl(period), headers=me)).json())
     await service.client.post(f"/v1/payers/{c}/declarations/2020-02:void", json={"reason": "x"}, headers=me)
+    project = {"project_code": "P-15", "name": "某工程", "started": "2020-03-01", "planned_months": 12, "premium_fen": 9_999}
+    assert (await service.client.post(f"/v1/payers/{c}/projects", json=project, headers=me)).status_code == 201
     # relief-calc's answers on relief.events, for the liabilities projection (stream versions far
     # above any a relief-calc sharing the broker would use: see test_liabilities.py)
     lines = [

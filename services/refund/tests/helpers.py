@@ -45,7 +45,25 @@ class Book:
             lines=tuple(LiabilityLineNotice(i, e, p) for i, e, p in lines),
         )
 
-    def payment(self, amount: int, period: str | None = None, insurance: str | None = None) -> PaymentNotice:
+    def payment(
+        self, amount: int, period: str | None = None, insurance: str | None = None, project: str | None = None
+    ) -> PaymentNotice:
         self._payments += 1
         n = self._payments
-        return PaymentNotice(PAYER, f"P{n}", f"BANK{n}", amount, "2020-03-15", Remittance(fee_period=period, insurance=insurance))
+        remittance = Remittance(fee_period=period, insurance=insurance, project=project)
+        return PaymentNotice(PAYER, f"P{n}", f"BANK{n}", amount, "2020-03-15", remittance)
+
+    def project_liability(self, project: str, payable_fen: int, first_period: str = "2020-03") -> LiabilityNotice:
+        """relief-calc's (re)assessment of a construction project's premium (its own stream's versions)."""
+        source = f"project:{project}"
+        version = self._versions.get(source, 0) + 1
+        self._versions[source] = version
+        return LiabilityNotice(
+            credit_code=PAYER,
+            fee_period=first_period,
+            kind="assessed" if version == 1 else "reassessed",
+            source_event_id=f"lia-{source}-{version}",
+            source_version=version,
+            lines=(LiabilityLineNotice("work_injury", payable_fen, 0),),
+            project=project,
+        )

@@ -21,6 +21,7 @@ from refund.domain.ledger import OFFSET, Ledger, violations
 from .helpers import RULE, Book, sealed
 
 PERIODS = ("2020-01", "2020-02", "2020-02", "2020-03")  # 2020-02: credits refunded ex officio
+PROJECTS = ("NT-1", "NT-2")  # both started 2020-03: their accounts sit beside March's monthly ones
 LINE = st.tuples(st.sampled_from(("pension", "medical", "work_injury")), st.integers(0, 20_000), st.integers(0, 8_000))
 OPS = st.one_of(
     st.tuples(st.just("assess"), st.sampled_from(PERIODS), st.lists(LINE, max_size=3, unique_by=lambda x: x[0])),
@@ -29,6 +30,9 @@ OPS = st.one_of(
     st.tuples(st.just("reverse"), st.integers(0, 20), st.just(0)),
     st.tuples(st.just("offset"), st.integers(0, 20), st.just(0)),
     st.tuples(st.just("refund"), st.sampled_from(("ACSC", "RJCT", "convert")), st.just(0)),
+    # construction projects: a premium (re)assessed on its own account, and payments naming it
+    st.tuples(st.just("project"), st.sampled_from(PROJECTS), st.integers(0, 30_000)),
+    st.tuples(st.just("pay_project"), st.sampled_from(PROJECTS), st.integers(1, 40_000)),
 )
 
 
@@ -39,7 +43,9 @@ def check_offsets_oldest_first(before: Ledger, events: list[Event]) -> None:
         if isinstance(e, OffsetApplied) and e.reason == "offset":
             owed = work.owed()
             assert owed, "an offset with nothing outstanding"
-            assert (e.fee_period, e.insurance, e.part) == (owed[0].fee_period, owed[0].insurance, owed[0].part)
+            assert (e.fee_period, e.insurance, e.part, e.project or "") == (
+                owed[0].fee_period, owed[0].insurance, owed[0].part, owed[0].project,
+            )  # fmt: skip
             eligible = [c.credit_id for c in work.credits.values() if c.settlement == OFFSET and c.available > 0]
             assert e.credit_id == eligible[0]
         work.apply(e)
@@ -57,7 +63,7 @@ def check_offsets_oldest_first(before: Ledger, events: list[Event]) -> None:
 )
 def test_random_ledgers_balance_to_the_fen(ops: list[tuple[str, object, object]]) -> None:
     b = Book()
-    assessed: dict[str, dict[tuple[str, str], int]] = {}
+    assessed: dict[str, dict[tuple[str, str, str, str], int]] = {}  # source → account → due
     money_in = money_out = 0
     paid: list[tuple[str, int]] = []
     reversed_refs: set[str] = set()
@@ -68,12 +74,20 @@ def test_random_ledgers_balance_to_the_fen(ops: list[tuple[str, object, object]]
         if op == "assess":
             lines = c  # type: ignore[assignment]
             events = alloc.record_liability(before, b.liability(str(a), *lines), RULE)  # type: ignore[arg-type]
-            assessed[str(a)] = {(i, p): v for i, e, ind in lines for p, v in (("employer", e), ("individual", ind))}  # type: ignore[attr-defined]
+            assessed[str(a)] = {(str(a), i, p, ""): v for i, e, ind in lines for p, v in (("employer", e), ("individual", ind))}  # type: ignore[attr-defined]
         elif op == "withdraw":
             events = alloc.record_liability(before, b.liability(str(a), kind="withdrawn"), RULE)
             assessed[str(a)] = {}
         elif op == "pay":
             notice = b.payment(int(c), None if a is None else str(a))  # type: ignore[call-overload]
+            events = alloc.receive_payment(before, notice, RULE)
+            paid.append((notice.bank_reference, notice.amount_fen))
+            money_in += notice.amount_fen
+        elif op == "project":
+            events = alloc.record_liability(before, b.project_liability(str(a), int(c)), RULE)  # type: ignore[call-overload]
+            assessed[f"project:{a}"] = {("2020-03", "work_injury", "employer", str(a)): int(c)}  # type: ignore[call-overload]
+        elif op == "pay_project":
+            notice = b.payment(int(c), project=str(a))  # type: ignore[call-overload]
             events = alloc.receive_payment(before, notice, RULE)
             paid.append((notice.bank_reference, notice.amount_fen))
             money_in += notice.amount_fen
@@ -125,9 +139,9 @@ def test_random_ledgers_balance_to_the_fen(ops: list[tuple[str, object, object]]
         # an account owed again first takes back its own unreserved credit
         assert all(ledger.accounts[lot.origin].outstanding == 0 for lot in ledger.credits.values() if lot.available > 0)
     ledger = b.ledger
-    expected_due = {(p, i, part): v for p, lines in assessed.items() for (i, part), v in lines.items()}
+    expected_due = {account: v for lines in assessed.values() for account, v in lines.items()}
     for key, acc in ledger.accounts.items():
-        assert acc.due == expected_due.get((key.fee_period, key.insurance, key.part), 0)
+        assert acc.due == expected_due.get((key.fee_period, key.insurance, key.part, key.project), 0)
     total_due = sum(expected_due.values())
     assert sum(acc.balance for acc in ledger.accounts.values()) == total_due - money_in + money_out
     # nothing offset-settled waits while a due is outstanding

@@ -1,5 +1,6 @@
 """Background work of the relief-calc service, started with the HTTP app: the shipped policies are
-published (idempotent), and the assessor works off the marks the inputs projection leaves."""
+published (idempotent), and the assessors (monthly liabilities, construction projects) work off the
+marks the inputs projection leaves."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from eventkit.errors import ConcurrencyError
 from eventkit.runtime import ServiceRuntime
 from relief_calc.application.assessor import Assessor
 from relief_calc.application.policies import policy_files, publish
+from relief_calc.application.project_assessor import ProjectAssessor
 from relief_calc.domain.events import registry
 from relief_calc.domain.policies import default_policy_dir
 
@@ -51,15 +53,17 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
         published = await publish_directory(app.state.runtime, directory)
         log.info("policies from %s: %d new of %d", directory, sum(1 for p in published if p["appended"]), len(published))
     stop = asyncio.Event()
-    task = None
+    tasks = []
     if settings.assessor_enabled:
         runtime = app.state.runtime
         assessor = Assessor(runtime.sessions, runtime.store, registry, batch=settings.assessor_batch)
         app.state.assessor = assessor
-        task = asyncio.create_task(assessor.run(stop), name="relief-calc-assessor")
+        app.state.project_assessor = projects = ProjectAssessor(runtime.sessions, runtime.store)
+        tasks.append(asyncio.create_task(assessor.run(stop), name="relief-calc-assessor"))
+        tasks.append(asyncio.create_task(projects.run(stop), name="relief-calc-project-assessor"))
     try:
         yield
     finally:
         stop.set()
-        if task is not None:
+        for task in tasks:
             await task

@@ -1,7 +1,9 @@
 """A small story on the log, as the owning services publish it (complete events of their own
 classes, valid against the contracts): three payers, 2020-02 and 2020-03, exemption, halving of
 medical, a deferral, a payment before the relief, a credit refunded and a credit offset, an open
-dispute and the medical policy. `expected_accounts` folds the ledger events independently, so a
+dispute and the medical policy; and a fourth, a general contractor whose construction project
+insured per project (first month 2020-03, beside its own monthly work-injury line) is assessed,
+paid in full, reassessed lower and its credit refunded ex officio. `expected_accounts` folds the ledger events independently, so a
 test compares the reports with the events themselves, not with numbers written twice."""
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from classification.domain.dispute_events import DisputeFiled, DisputeTakenIn, Evidence
 from classification.domain.events import Indicators, PeriodRange
@@ -43,6 +46,7 @@ from relief_calc.domain.deferral_events import DeferralApproved
 from relief_calc.domain.liability_events import Basis, Inputs, Liability, LiabilityAssessed, LiabilityLine
 from relief_calc.domain.policies import default_policy_dir, parse_policy
 from relief_calc.domain.policy_events import policy_published
+from relief_calc.testing import project_liability, project_liability_envelope
 
 MEDICAL_POLICY = "jiangsu-medical-2020-14"
 MEDICAL_BASIS = Basis(policy=MEDICAL_POLICY, document="苏医保发〔2020〕14号", rule="medical-halved", clause="减征范围和期限")
@@ -51,7 +55,10 @@ PENSION_BASIS = Basis(policy="mohrss-2020-49", document="人社部发〔2020〕4
 A_LINES = (("pension", "exempt", 800_000, 0, 400_000), ("medical", "halved", 350_000, 175_000, 100_000))
 B_LINES = (("pension", "halved", 1_000_000, 500_000, 500_000),)
 C_LINES = (("pension", "exempt", 200_000, 0, 100_000),)
-RATES = {"pension": ("0.16", "0.08"), "medical": ("0.07", "0.02")}
+D_LINES = (("work_injury", "exempt", 30_000, 0, 0),)
+RATES = {"pension": ("0.16", "0.08"), "medical": ("0.07", "0.02"), "work_injury": ("0.004", "0")}
+PROJECT = "NT-2020-0301"
+PREMIUM, PROJECT_RELIEF = 1_200_000, 1_000_000  # 10 of 12 planned months exempt
 
 
 @dataclass
@@ -76,6 +83,10 @@ class Story:
     def c(self) -> str:
         return self.code("C", "510400")
 
+    @property
+    def d(self) -> str:
+        return self.code("D", "320600")
+
     def emit(self, topic: str, source: str, subject: str, stream: str, *events: Event) -> None:
         for event in events:
             self.versions[stream] = self.versions.get(stream, 0) + 1
@@ -85,17 +96,17 @@ class Story:
             self.topics.setdefault(topic, []).append(env)
 
     # ---- the owning services' events ---------------------------------------------------------------
-    def register(self, code: str, region: str, name: str) -> None:
+    def register(self, code: str, region: str, name: str, insurances: tuple[str, ...] = ("pension", "medical")) -> None:
         profile = PayerProfile(
             credit_code=code, name=name, unit_type="enterprise", region=region, industry_section="C", work_injury_class=2,
-            enrollments=(Enrollment(insurance="pension", since="2015-01-01"), Enrollment(insurance="medical", since="2015-01-01")),
+            enrollments=tuple(Enrollment(insurance=i, since="2015-01-01") for i in insurances),
         )  # fmt: skip
         self.emit("declaration.events", "declaration", code, f"payer-{code}", PayerRegistered(profile=profile))
 
     def declare(self, code: str, region: str, period: str, lines: tuple[tuple[str, str, int, int, int], ...]) -> None:
         declared = tuple(
             DeclarationLine(
-                insurance=ins, headcount=10, base_fen=original * 10 // 16 if ins == "pension" else original * 10 // 7,
+                insurance=ins, headcount=10, base_fen=int(Decimal(original) / Decimal(RATES[ins][0])),
                 employer_rate=RATES[ins][0], individual_rate=RATES[ins][1], employer_fen=original, individual_fen=individual,
             )
             for ins, _, original, _, individual in lines
@@ -207,6 +218,7 @@ class Story:
             ),
             DisputeTakenIn(dispute_id=f"DS{self.run}", by="centre-1", role="social_insurance_centre", note="受理", due=now + timedelta(days=30)),
         )  # fmt: skip
+        self.project_story()
         policy = parse_policy((default_policy_dir() / f"{MEDICAL_POLICY}.yaml").read_text(encoding="utf-8"))
         self.emit(
             "policy.events",
@@ -217,14 +229,46 @@ class Story:
         )
         return self
 
+    def project_story(self) -> None:
+        """D's project: assessed before the construction-project policy (the whole premium due), paid
+        in full naming the project, reassessed to its relief, the excess credited and refunded."""
+        d, refund_id, credit_id = self.d, f"RF-{self.run}-P", f"CR-{self.run}-P"
+        self.register(d, "320600", "南通丁建设工程有限公司", ("work_injury",))
+        self.declare(d, "320600", "2020-03", D_LINES)
+        self.assess(d, "320600", "2020-03", D_LINES)
+        before, after = project_liability(d, PROJECT, PREMIUM, 0), project_liability(d, PROJECT, PREMIUM, PROJECT_RELIEF, 10)
+        self.topics.setdefault("relief.events", []).extend(
+            (project_liability_envelope(before, 1), project_liability_envelope(after, 2, before))
+        )
+        account = Sealed.seal("6222020200001234567", self.keyring, ACCOUNT_CONTEXT)
+        due = self.due(d, "2020-03", "assessed", ("work_injury", "employer", PREMIUM)).model_copy(update={"project": PROJECT})
+        lower = self.due(d, "2020-03", "reassessed", ("work_injury", "employer", -PROJECT_RELIEF))
+        paid = self.payment(d, ("2020-03", "work_injury", "employer", PREMIUM))
+        self.ledger(
+            d,
+            due,
+            paid.model_copy(update={"allocations": tuple(a.model_copy(update={"project": PROJECT}) for a in paid.allocations)}),
+            lower.model_copy(update={"project": PROJECT}),
+            CreditArisen(credit_code=d, credit_id=credit_id, fee_period="2020-03", insurance="work_injury", part="employer",
+                         amount_fen=PROJECT_RELIEF, cause="reassessed", settlement="refund", rule="projects", project=PROJECT),
+            RefundRequested(credit_code=d, refund_id=refund_id, amount_fen=PROJECT_RELIEF,
+                            draws=(Draw(credit_id=credit_id, amount_fen=PROJECT_RELIEF),), account=account, account_index="idx",
+                            account_name="南通丁建设工程有限公司", requested_by="system", ex_officio=True),
+            RefundApproved(credit_code=d, refund_id=refund_id, attempt=1, approver="officer-1", approvals=1, required=1),
+            RefundInstructed(credit_code=d, refund_id=refund_id, end_to_end_id=refund_id, attempt=1, message_id="M2",
+                             payload_sha256="0" * 64, amount_fen=PROJECT_RELIEF),
+            RefundSettled(credit_code=d, refund_id=refund_id, attempt=1, message_id="M2", amount_fen=PROJECT_RELIEF,
+                          bank_reference="BK2"),
+        )  # fmt: skip
+
     # ---- what the reports must show, from the events themselves --------------------------------
-    def expected_accounts(self) -> dict[tuple[str, str, str], dict[str, int]]:
-        """(credit code, period, insurance) → the ledger sums folded from the story's refund events."""
-        out: dict[tuple[str, str, str], dict[str, int]] = {}
-        origins: dict[str, tuple[str, str, str]] = {}
+    def expected_accounts(self) -> dict[tuple[str, str, str, str], dict[str, int]]:
+        """(credit code, period, insurance, project or "") → the ledger sums folded from the story's refund events."""
+        out: dict[tuple[str, str, str, str], dict[str, int]] = {}
+        origins: dict[str, tuple[str, str, str, str]] = {}
         draws: dict[str, list[Draw]] = {}
 
-        def add(key: tuple[str, str, str], column: str, fen: int) -> None:
+        def add(key: tuple[str, str, str, str], column: str, fen: int) -> None:
             row = out.setdefault(
                 key, dict.fromkeys(("due_fen", "paid_fen", "offset_in_fen", "credited_fen", "offset_out_fen", "refunded_fen"), 0)
             )
@@ -234,16 +278,20 @@ class Story:
             d = env.data
             if env.type.endswith("DueRecorded.v1"):
                 for line in d["lines"]:
-                    add((d["credit_code"], d["fee_period"], line["insurance"]), "due_fen", line["amount_fen"])
+                    add(
+                        (d["credit_code"], d["fee_period"], line["insurance"], d.get("project") or ""),
+                        "due_fen",
+                        line["amount_fen"],
+                    )
             elif env.type.endswith("PaymentReceived.v1"):
                 for x in d["allocations"]:
-                    add((d["credit_code"], x["fee_period"], x["insurance"]), "paid_fen", x["amount_fen"])
+                    add((d["credit_code"], x["fee_period"], x["insurance"], x.get("project") or ""), "paid_fen", x["amount_fen"])
             elif env.type.endswith("CreditArisen.v1"):
-                origins[d["credit_id"]] = (d["credit_code"], d["fee_period"], d["insurance"])
+                origins[d["credit_id"]] = (d["credit_code"], d["fee_period"], d["insurance"], d.get("project") or "")
                 add(origins[d["credit_id"]], "credited_fen", d["amount_fen"])
             elif env.type.endswith("OffsetApplied.v1"):
                 add(origins[d["credit_id"]], "offset_out_fen", d["amount_fen"])
-                add((d["credit_code"], d["fee_period"], d["insurance"]), "offset_in_fen", d["amount_fen"])
+                add((d["credit_code"], d["fee_period"], d["insurance"], d.get("project") or ""), "offset_in_fen", d["amount_fen"])
             elif env.type.endswith("RefundRequested.v1"):
                 draws[d["refund_id"]] = [Draw(**x) for x in d["draws"]]
             elif env.type.endswith("RefundSettled.v1"):

@@ -47,14 +47,15 @@ async def test_sql_sums_equal_the_per_payer_lines_on_both_backends(database_url:
                 mine = [x for x in lines if (f.region in (None, x["region"])) and (f.period_from or "") <= x["fee_period"]]
                 assert sql == linkage.groups(mine, {}), f
             keys, more = await aggregates.line_keys(session, queries.Filter(), 0, 1000)
-            assert keys == [(x["credit_code"], x["fee_period"], x["insurance"]) for x in lines] and not more
+            assert keys == [(x["credit_code"], x["fee_period"], x["insurance"], x["project"]) for x in lines] and not more
             page, more = await aggregates.line_keys(session, queries.Filter(), 2, 3)
             assert page == keys[2:5] and more
             got = await queries.facts_of(session, page)
             assert payer_months.lines(got.liabilities, got.accounts, got.payers, got.deferred) == lines[2:5]
     finally:
         await engine.dispose()
-    ledger = {(x["credit_code"], x["fee_period"], x["insurance"]): x for x in lines}
+    ledger = {(x["credit_code"], x["fee_period"], x["insurance"], x["project"]): x for x in lines}
     for key, sums in story.expected_accounts().items():
         assert {k: ledger[key][k] for k in sums} == sums, key
     assert {x["region"] for x in lines} == {"320600", "510400"}
+    assert [x["project"] for x in lines if x["credit_code"] == story.d] == ["", "NT-2020-0301"]  # monthly first, then the project

@@ -4,6 +4,7 @@ the printed cells with their 合计 row."""
 
 from __future__ import annotations
 
+from reporting.adapters.liabilities import by_kind
 from reporting.domain import linkage, medical, payer_months
 from reporting.domain.facts import AccountFact, DeclaredFact, LiabilityFact, PayerFact
 
@@ -116,3 +117,35 @@ def test_the_rate_before_is_the_pre_cut_rate_most_payers_declared() -> None:
         fund=None,
     )
     assert (row["rate_before"], row["rate_after"], row["fund_entered"]) == ("0.08", "0.04", False)
+
+
+def test_a_project_is_a_line_of_its_own_in_its_first_month_never_deferred() -> None:
+    """A's monthly work injury and its construction project (same payer, month, insurance) stay two
+    lines; the project's relief is split by kind as the read model stores it; a deferral of the
+    month's work injury defers the monthly line only."""
+    project = LiabilityFact(A, "2020-03", "work_injury", "320600", "exempt", 1_200_000, 1_000_000, 200_000, 0, project="P1")
+    mixed = LiabilityFact(
+        A, "2020-03", "work_injury", "320600", "mixed", 1_200, 700, 500, 0, project="P2", kinds=by_kind(
+            "mixed", 700, premium_fen=1_200, planned=12, exempt_months=2
+        ),
+    )  # fmt: skip
+    lines = payer_months.lines(
+        [liability(A, "2020-03", "work_injury", "exempt", 300, 0), project, mixed],
+        [
+            AccountFact(A, "2020-03", "work_injury", "employer", due_fen=200_000, paid_fen=1_200_000, project="P1"),
+            AccountFact(A, "2020-03", "work_injury", "employer", credited_fen=1_000_000, refunded_fen=1_000_000, project="P1"),
+        ],
+        PAYERS,
+        {(A, "2020-03", "work_injury")},
+    )
+    monthly, p1, p2 = lines
+    assert [x["project"] for x in lines] == ["", "P1", "P2"]
+    assert (monthly["exempt_fen"], monthly["deferred_fen"], monthly["due_fen"]) == (300, 0, 0)
+    assert (p1["original_fen"], p1["exempt_fen"], p1["payable_fen"], p1["deferred_fen"]) == (1_200_000, 1_000_000, 200_000, 0)
+    assert (p1["due_fen"], p1["paid_fen"], p1["refunded_fen"], p1["outstanding_fen"]) == (200_000, 1_200_000, 1_000_000, 0)
+    # mixed: 2 exempt months of 12 → 200 exempt, the rest of the 700 halved
+    assert (p2["exempt_fen"], p2["halved_fen"], p2["relief_name"]) == (200, 500, "免征及减半征收")
+    groups = linkage.groups(lines, {})
+    assert [(g["exempt_fen"], g["halved_fen"], g["exempt_payers"], g["payers"]) for g in groups] == [(1_000_500, 500, 1, 1)]
+    assert payer_months.table(lines, {}).cells()[1][payer_months.table(lines, {}).headers().index("项目")] == "P1"
+    assert by_kind("halved", 50) == (0, 50) and by_kind("none", 0) == (0, 0)

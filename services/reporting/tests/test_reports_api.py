@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from .conftest import Service
-from .story import Story
+from .story import PREMIUM, PROJECT, PROJECT_RELIEF, Story
 
 LEDGER = ("due_fen", "paid_fen", "offset_in_fen", "credited_fen", "offset_out_fen", "refunded_fen")
 OPS = ("ops",)
@@ -22,11 +22,12 @@ async def caught_up(service: Service, story: Story) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         r = await service.client.get("/v1/reports/payer-months", headers=service.token(*OPS))
         out: dict[str, Any] = r.json()
-        ours = [x for x in out["items"] if x["credit_code"] in (story.a, story.b, story.c)]
+        ours = [x for x in out["items"] if x["credit_code"] in (story.a, story.b, story.c, story.d)]
         refunds = (await service.client.get("/v1/dashboard/refunds-by-status", headers=service.token(*OPS))).json()
         settled = next(x for x in refunds["items"] if x["status"] == "settled")["refunds"]
-        ready = sum(x["due_fen"] for x in ours) == expected_due and any(x["deferred_fen"] for x in ours) and settled == 1
-        return out if ready and len({x["credit_code"] for x in ours if x["relief"]}) == 3 else None
+        ready = sum(x["due_fen"] for x in ours) == expected_due and any(x["deferred_fen"] for x in ours) and settled == 2
+        relieved = any(x["project"] and x["exempt_fen"] for x in ours)  # the project's reassessment applied
+        return out if ready and relieved and len({x["credit_code"] for x in ours if x["relief"]}) == 4 else None
 
     return await service.wait_for(probe)  # type: ignore[no-any-return]
 
@@ -34,24 +35,35 @@ async def caught_up(service: Service, story: Story) -> dict[str, Any]:
 async def test_payer_months_equal_the_ledger_events_and_show_relief_by_kind(service: Service, story: Story) -> None:
     await service.publish(story)
     report = await caught_up(service, story)
-    lines = {(x["credit_code"], x["fee_period"], x["insurance"]): x for x in report["items"]}
+    lines = {(x["credit_code"], x["fee_period"], x["insurance"], x["project"]): x for x in report["items"]}
     for key, sums in story.expected_accounts().items():
         assert {k: lines[key][k] for k in LEDGER} == sums, key
         assert lines[key]["outstanding_fen"] == sums["due_fen"] - sums["paid_fen"] - sums["offset_in_fen"] + sums["credited_fen"]
-    a_pension = lines[(story.a, "2020-03", "pension")]
+    a_pension = lines[(story.a, "2020-03", "pension", "")]
     assert (a_pension["relief"], a_pension["exempt_fen"], a_pension["halved_fen"], a_pension["payable_fen"]) == (
         "exempt",
         800_000,
         0,
         0,
     )
-    a_medical = lines[(story.a, "2020-02", "medical")]
+    a_medical = lines[(story.a, "2020-02", "medical", "")]
     assert (a_medical["halved_fen"], a_medical["payable_fen"], a_medical["refunded_fen"]) == (175_000, 175_000, 0)
-    assert lines[(story.b, "2020-03", "pension")]["deferred_fen"] == 500_000  # the deferred employer payable
-    assert lines[(story.a, "2020-02", "pension")]["payer_name"] == "南通甲机械有限公司"
+    assert lines[(story.b, "2020-03", "pension", "")]["deferred_fen"] == 500_000  # the deferred employer payable
+    assert lines[(story.a, "2020-02", "pension", "")]["payer_name"] == "南通甲机械有限公司"
+    # the construction project: a line of its own in its first month, beside the contractor's monthly work injury
+    project, monthly = lines[(story.d, "2020-03", "work_injury", PROJECT)], lines[(story.d, "2020-03", "work_injury", "")]
+    assert (project["original_fen"], project["exempt_fen"], project["halved_fen"], project["payable_fen"]) == (
+        PREMIUM, PROJECT_RELIEF, 0, PREMIUM - PROJECT_RELIEF,
+    )  # fmt: skip
+    assert (project["due_fen"], project["paid_fen"], project["credited_fen"], project["refunded_fen"]) == (
+        PREMIUM - PROJECT_RELIEF, PREMIUM, PROJECT_RELIEF, PROJECT_RELIEF,
+    )  # fmt: skip
+    assert project["outstanding_fen"] == 0 and project["individual_fen"] == project["deferred_fen"] == 0
+    assert (monthly["original_fen"], monthly["exempt_fen"], monthly["due_fen"], monthly["paid_fen"]) == (30_000, 30_000, 0, 0)
     for column in (*LEDGER, "original_fen", "exempt_fen", "halved_fen", "deferred_fen"):
         assert report["totals"][column] == sum(x[column] for x in report["items"]), column
     assert [c["header"] for c in report["columns"]][:2] == ["统一社会信用代码", "单位名称"]
+    assert [c["header"] for c in report["columns"]][5] == "项目"
 
 
 async def test_linkage_sums_its_payers_and_compares_with_the_month_before(service: Service, story: Story) -> None:
@@ -69,7 +81,9 @@ async def test_linkage_sums_its_payers_and_compares_with_the_month_before(servic
     assert rows["2020-03"]["region_name"] == "南通市" and rows["2020-03"]["deferred_payers"] == 1
     assert rows["2020-02"]["revenue_change"] == "—"  # no 2020-01 in the read model
     before, now = rows["2020-02"]["exempt_fen"], rows["2020-03"]["exempt_fen"]
-    assert before == now == 800_000 and rows["2020-03"]["exempt_change"] == "0.00%"
+    # March: A's pension, D's monthly work injury and D's project (counted in its first month)
+    assert (before, now) == (800_000, 800_000 + 30_000 + PROJECT_RELIEF) and rows["2020-03"]["exempt_change"] == "+128.75%"
+    assert rows["2020-03"]["exempt_payers"] == 2
     one_month = await service.client.get(
         "/v1/reports/relief-linkage", params={"region": "320600", "from": "2020-03", "to": "2020-03"}, headers=service.token(*OPS)
     )
@@ -109,7 +123,9 @@ async def test_dashboard_json_refunds_by_status_and_disputes_by_age(service: Ser
     await service.publish(story)
     await caught_up(service, story)
     refunds = (await service.client.get("/v1/dashboard/refunds-by-status", headers=service.token(*OPS))).json()["items"]
-    assert {x["status"]: (x["refunds"], x["amount_fen"]) for x in refunds if x["refunds"]} == {"settled": (1, 800_000)}
+    assert {x["status"]: (x["refunds"], x["amount_fen"]) for x in refunds if x["refunds"]} == {
+        "settled": (2, 800_000 + PROJECT_RELIEF)
+    }
 
     async def dispute_seen() -> dict[str, Any] | None:
         out = (await service.client.get("/v1/dashboard/disputes-by-age", headers=service.token(*OPS))).json()
@@ -119,7 +135,8 @@ async def test_dashboard_json_refunds_by_status_and_disputes_by_age(service: Ser
     assert ages["open"][0] == {"age_days": "0-7", "disputes": 1, "by_status": {"taken_in": 1}}
     relief = (await service.client.get("/v1/dashboard/relief-by-month", headers=service.token(*OPS))).json()["items"]
     march = {x["kind"]: x for x in relief if x["fee_period"] == "2020-03"}
-    assert march["exempt"]["amount_fen"] == 800_000 + 200_000 and march["exempt"]["payers"] == 2
+    # A, C, and D (its monthly work injury and its project's prorated premium, counted in the project's first month)
+    assert march["exempt"]["amount_fen"] == 800_000 + 200_000 + 30_000 + PROJECT_RELIEF and march["exempt"]["payers"] == 3
     assert march["halved"]["amount_fen"] == 175_000 + 500_000 and march["deferred"]["amount_fen"] == 500_000
     regional = (
         await service.client.get("/v1/dashboard/relief-by-month", headers=service.token("tax_officer", region="510400"))

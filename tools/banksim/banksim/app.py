@@ -20,7 +20,7 @@ from banksim.callbacks import Deliverer
 from banksim.config import Settings
 from banksim.faults import Faults
 from banksim.ledger import DuplicateEndToEndId, Ledger, Transfer
-from iso20022 import CreditTransferInitiation, MessageError, PaymentRemittance, TransactionStatus
+from iso20022 import CreditTransferInitiation, MessageError, PaymentRemittance, ProjectRemittance, TransactionStatus
 
 log = logging.getLogger("banksim")
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
@@ -139,7 +139,8 @@ class PaymentIn(BaseModel):
     credit_code: str | None = None
     fee_period: str | None = None
     insurance: str | None = None
-    remittance: str | None = Field(default=None, max_length=140)  # raw text instead of the three fields above
+    project_code: str | None = None  # instead of fee_period and insurance: a project's premium
+    remittance: str | None = Field(default=None, max_length=140)  # raw text instead of the fields above
     end_to_end_id: str = Field(default="NOTPROVIDED", min_length=1, max_length=35)
     booking_date: date | None = None
 
@@ -212,9 +213,12 @@ def create_app(settings: Settings) -> FastAPI:
         remittance = body.remittance
         if remittance is None and body.credit_code is not None:
             try:
-                remittance = PaymentRemittance.model_validate(
-                    {"credit_code": body.credit_code, "fee_period": body.fee_period, "insurance": body.insurance}
-                ).text()
+                if body.project_code is not None:
+                    remittance = ProjectRemittance(credit_code=body.credit_code, project_code=body.project_code).text()
+                else:
+                    remittance = PaymentRemittance.model_validate(
+                        {"credit_code": body.credit_code, "fee_period": body.fee_period, "insurance": body.insurance}
+                    ).text()
             except ValidationError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=422)
         booking = bank.ledger.book_payment(

@@ -1,5 +1,6 @@
-"""Read models of the declaration service, fed by declaration.events: the payer list and the
-declaration list (by payer and period, by region and status). Commands never read them; single
+"""Read models of the declaration service, fed by declaration.events: the payer list, the
+declaration list (by payer and period, by region and status) and the construction projects (by
+contractor). Commands never read them; single
 records are answered from the event store, lists from here."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from declaration.adapters.tables import declarations, payers
+from declaration.adapters.tables import declarations, payers, projects
 from declaration.adapters.topics import DECLARATION_TOPIC
 from declaration.domain import aggregates as agg
 from declaration.domain.events import (
@@ -23,6 +24,8 @@ from declaration.domain.events import (
     PayerRegistered,
     PayerSplit,
     PayerUpdated,
+    ProjectCorrected,
+    ProjectDeclared,
     registry,
 )
 from eventkit.events import Message
@@ -63,6 +66,26 @@ async def apply(session: AsyncSession, msg: Message) -> None:
         await _set_status(session, e.declaration_id, agg.SUBMITTED, at)
     elif isinstance(e, DeclarationAuditRejected):
         await _set_status(session, e.declaration_id, agg.REJECTED, at)
+    elif isinstance(e, ProjectDeclared | ProjectCorrected):
+        await _upsert_project(session, e, at)
+
+
+async def _upsert_project(session: AsyncSession, e: ProjectDeclared | ProjectCorrected, at: Any) -> None:
+    p = e.project
+    key = (projects.c.credit_code == p.credit_code, projects.c.project_code == p.project_code)
+    values = {
+        "name": p.name,
+        "region": p.region,
+        "started": p.started,
+        "planned_months": p.planned_months,
+        "premium_fen": p.premium_fen,
+        "revision": p.revision,
+        "updated_at": at,
+    }
+    if await session.scalar(sa.select(sa.func.count()).select_from(projects).where(*key)):
+        await session.execute(sa.update(projects).where(*key).values(**values))
+    else:
+        await session.execute(sa.insert(projects).values(credit_code=p.credit_code, project_code=p.project_code, **values))
 
 
 async def _upsert_payer(session: AsyncSession, p: PayerProfile, version: int, at: Any) -> None:
@@ -104,7 +127,7 @@ def projection() -> Projection:
     return Projection(
         name="declarations",
         topics=(DECLARATION_TOPIC,),
-        tables=(payers, declarations),
+        tables=(payers, declarations, projects),
         handler=apply,
         registry=registry,
     )
@@ -123,3 +146,10 @@ async def declarations_of(
     if after:
         q = q.where(t.c.fee_period > after)
     return (await session.execute(q.order_by(t.c.fee_period).limit(limit))).all()
+
+
+async def projects_of(session: AsyncSession, credit_code: str) -> Sequence[Any]:
+    t = projects
+    return (
+        await session.execute(sa.select(t).where(t.c.credit_code == credit_code).order_by(t.c.started, t.c.project_code))
+    ).all()

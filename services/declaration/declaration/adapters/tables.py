@@ -55,6 +55,20 @@ declarations = sa.Table(
 )
 sa.Index("ix_pj_declarations_region_status", declarations.c.region, declarations.c.status)
 
+projects = sa.Table(
+    "pj_projects",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),  # the general contractor
+    sa.Column("project_code", sa.String(30), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("started", sa.String(10), nullable=False),
+    sa.Column("planned_months", sa.Integer, nullable=False),
+    sa.Column("premium_fen", sa.BigInteger, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # ---- projection rebuildable from relief.events (relief-calc's assessed liabilities) ------------
 # The liability relief-calc last published for a payer-period, and the declaration revision it
 # was derived from. `status` is relief-calc's (final | provisional) or `withdrawn`; a withdrawn

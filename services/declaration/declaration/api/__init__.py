@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from declaration.api import declarations, payers, uploads
+    from declaration.api import declarations, payers, projects, uploads
 
-    return [payers.router, declarations.router, uploads.router]
+    return [payers.router, declarations.router, projects.router, uploads.router]

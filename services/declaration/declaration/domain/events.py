@@ -236,3 +236,45 @@ class DeclarationUploadCompleted(Event):
 
 for _cls in (DeclarationUploadReceived, DeclarationUploadRowAccepted, DeclarationUploadRowRejected, DeclarationUploadCompleted):
     registry.register(_cls)
+
+
+# ---- construction projects insured per project (工程建设项目按项目参保): stream
+# `project-<credit code>-<project code>`, keyed by the general contractor's credit code ------------
+class ProjectContent(_Part):
+    """A construction project as declared by its general contractor (总承包单位), one revision.
+
+    The work-injury premium is a lump sum for the whole project: ``premium_fen`` = contract price ×
+    the per-mille rate, rounded half-up to the fen once (both recorded), or declared directly
+    (contract price and rate then None)."""
+
+    project_id: str  # <credit code>-<project code>
+    project_code: str
+    credit_code: str  # the general contractor
+    name: str
+    region: str  # the pooling region the project is insured in (the contractor's)
+    unit_type: str  # the contractor's
+    started: str  # 开工日期, YYYY-MM-DD
+    planned_months: int  # 计划工期 in months
+    contract_price_fen: int | None = None
+    rate_per_mille: str | None = None  # e.g. "1.5" (‰)
+    premium_fen: int
+    revision: int
+
+
+class ProjectDeclared(Event):
+    name = "declaration.ProjectDeclared"
+    project: ProjectContent
+
+
+class ProjectCorrected(Event):
+    """A new revision of a project's declaration (start, planned months or premium corrected)."""
+
+    name = "declaration.ProjectCorrected"
+    project: ProjectContent
+    previous_revision: int
+    previous_premium_fen: int
+    reason: str
+
+
+registry.register(ProjectDeclared)
+registry.register(ProjectCorrected)

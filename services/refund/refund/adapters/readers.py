@@ -52,12 +52,43 @@ class LiabilityWithdrawn(_Reader):
     fee_period: str
 
 
-relief_registry = EventRegistry(LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn)
+class ProjectLiabilityIn(_Part):
+    credit_code: str  # the general contractor
+    project_code: str
+    fee_period: str  # the project's first month
+    insurance: str  # work_injury
+    payable_fen: int  # the lump-sum premium after its prorated relief
+
+
+class ProjectLiabilityAssessed(_Reader):
+    name = "relief.ProjectLiabilityAssessed"
+    liability: ProjectLiabilityIn
+
+
+class ProjectLiabilityReassessed(_Reader):
+    name = "relief.ProjectLiabilityReassessed"
+    liability: ProjectLiabilityIn
+
+
+relief_registry = EventRegistry(
+    LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn, ProjectLiabilityAssessed, ProjectLiabilityReassessed
+)
 
 
 def notice_of(msg: Message) -> LiabilityNotice:
     """The domain's view of a liability event (its stream version orders the period's events)."""
     e, version = msg.event, msg.envelope.streamversion or 0
+    if isinstance(e, ProjectLiabilityAssessed | ProjectLiabilityReassessed):
+        p = e.liability  # a project's premium: one line, the employer's, on the project's own account
+        return LiabilityNotice(
+            credit_code=p.credit_code,
+            fee_period=p.fee_period,
+            kind="assessed" if isinstance(e, ProjectLiabilityAssessed) else "reassessed",
+            source_event_id=msg.event_id,
+            source_version=version,
+            lines=(LiabilityLineNotice(p.insurance, p.payable_fen, 0),),
+            project=p.project_code,
+        )
     if isinstance(e, LiabilityWithdrawn):
         return LiabilityNotice(e.credit_code, e.fee_period, "withdrawn", msg.event_id, version)
     assert isinstance(e, LiabilityAssessed | LiabilityReassessed)

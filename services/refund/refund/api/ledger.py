@@ -49,6 +49,7 @@ async def get_ledger(
                 "fee_period": c.origin.fee_period,
                 "insurance": c.origin.insurance,
                 "part": c.origin.part,
+                "project": c.origin.project_or_none,
                 "open_fen": c.open,
                 "settlement": c.settlement,
             }

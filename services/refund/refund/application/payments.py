@@ -2,8 +2,9 @@
 
 Per entry of the notification, each in its own savepoint of one transaction:
 
-* a credit (money in) whose remittance names a payer with something due → ``receive_payment`` on
-  the payer's ledger (``PaymentReceived``, allocated to the named period first, then oldest first;
+* a credit (money in) whose remittance names a payer with something due (a fee period's
+  ``/USCC/…/PRD/…/INS/…``, or a construction project's premium ``/USCC/…/PRJ/<project code>``)
+  → ``receive_payment`` on the payer's ledger (``PaymentReceived``, allocated to the named period first, then oldest first;
   an excess becomes a credit); the same bank reference again records nothing;
 * a reversal (a debit naming the original entry's bank reference) → ``reverse_payment`` on the
   ledger that recorded the original;
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eventkit.crypto import Keyring, Sealed
 from eventkit.store import EventStore
 from iso20022.camt054 import DebitCreditNotification
-from iso20022.entries import Entry, PaymentRemittance
+from iso20022.entries import Entry, PaymentRemittance, ProjectRemittance
 from refund.adapters.tables import kernel
 from refund.application.dues import load_ledger
 from refund.domain.allocation import PaymentNotice, SettlementRule, receive_payment, reverse_payment
@@ -87,9 +88,16 @@ async def record_entry(
     if entry.credit_debit != "CRDT":
         return Outcome(entry.bank_reference, "ignored")
     remittance = PaymentRemittance.parse(entry.remittance)
-    if remittance is None:
+    project = ProjectRemittance.parse(entry.remittance)
+    if remittance is not None:
+        code, named = (
+            remittance.credit_code,
+            Remittance(fee_period=remittance.fee_period, insurance=remittance.insurance, text=entry.remittance or ""),
+        )
+    elif project is not None:
+        code, named = project.credit_code, Remittance(project=project.project_code, text=entry.remittance or "")
+    else:
         return await _park(session, store, keyring, entry, "unreadable_remittance", None)
-    code = remittance.credit_code
     ledger, version = await load_ledger(session, store, code)
     if version == 0:
         return await _park(session, store, keyring, entry, "unknown_payer", code)
@@ -102,7 +110,7 @@ async def record_entry(
         bank_reference=entry.bank_reference,
         amount_fen=entry.amount_fen,
         value_date=entry.value_date.isoformat(),
-        remittance=Remittance(fee_period=remittance.fee_period, insurance=remittance.insurance, text=entry.remittance or ""),
+        remittance=named,
         payer_account=Sealed.seal(debtor.account, keyring, ACCOUNT_CONTEXT) if debtor and keyring else None,
         payer_account_index=keyring.blind_index(debtor.account, context=ACCOUNT_CONTEXT) if debtor and keyring else None,
         payer_name=debtor.name if debtor else None,

@@ -19,6 +19,12 @@ Rules:
 * **Settlement rule** (税总函〔2020〕33号): credits of fee periods inside the rule's ex-officio window
   (2020-02) default to refund ex officio (依职权退费); others, and money paid that matched no due,
   default to offset. The payer may choose offset until the refund is instructed to the bank.
+* **Construction projects** (工程建设项目按项目参保, DOMAIN.md §2.5): a project's premium is due on
+  an account of its own (the project's code; fee period its first month, work injury, employer),
+  versioned by the project's liability stream. A payment whose remittance names the project pays
+  it first; a monthly remittance never takes a project's account first (oldest-first allocation of
+  the rest may). A credit on a project's account — its premium reassessed lower after it was paid
+  — defaults to refund ex officio: "already-paid premiums are refunded by that amount".
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from refund.domain.events import (
     SettlementChosen,
 )
 from refund.domain.issues import Conflict, NotFound, reject
-from refund.domain.ledger import INSURANCES, OFFSET, REFUND, SETTLEMENTS, UNALLOCATED, Key, Ledger
+from refund.domain.ledger import INSURANCES, OFFSET, REFUND, SETTLEMENTS, UNALLOCATED, Key, Ledger, version_key
 
 PAYER, OFFICER, SYSTEM = "payer", "tax_officer", "system"
 
@@ -60,10 +66,13 @@ class SettlementRule:
     # credits settled by refund are requested ex officio (依职权退费) to the account the payer last
     # paid from, as soon as they arise; an officer approves before anything reaches the bank
     request_ex_officio: bool = True
+    projects: str = REFUND  # a construction project's premium paid beyond its (reassessed) due
 
     def default_for(self, origin: Key, cause: str) -> str:
         if origin == UNALLOCATED or cause == "payment_excess":
             return self.payment_excess
+        if origin.project:
+            return self.projects
         if self.ex_officio_first <= origin.fee_period <= self.ex_officio_last:
             return REFUND
         return self.otherwise
@@ -87,6 +96,7 @@ class LiabilityNotice:
     source_version: int
     lines: tuple[LiabilityLineNotice, ...] = ()
     due_date: str | None = None
+    project: str | None = None  # a construction project's premium (fee_period: its first month)
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,11 @@ def record_liability(ledger: Ledger, notice: LiabilityNotice, rule: SettlementRu
     _check_payer(ledger, notice.credit_code)
     if notice.kind not in ("assessed", "reassessed", "withdrawn"):
         raise reject("kind", "liability.kind", "未知的核定类型", f"unknown liability kind {notice.kind!r}")
-    if notice.source_event_id in ledger.sources or notice.source_version <= ledger.liability_versions.get(notice.fee_period, 0):
+    source = version_key(notice.fee_period, notice.project)
+    if notice.source_event_id in ledger.sources or notice.source_version <= ledger.liability_versions.get(source, 0):
         return []
-    targets: dict[Key, int] = {k: 0 for k in ledger.accounts if k.fee_period == notice.fee_period}
+    project = notice.project or ""
+    targets: dict[Key, int] = {k: 0 for k in ledger.accounts if k.fee_period == notice.fee_period and k.project == project}
     if notice.kind != "withdrawn":
         for i, line in enumerate(notice.lines):
             if line.insurance not in INSURANCES:
@@ -119,7 +131,7 @@ def record_liability(ledger: Ledger, notice: LiabilityNotice, rule: SettlementRu
                     raise reject(
                         f"lines[{i}].{part}_fen", "liability.negative", "应缴金额不能为负", "an amount due cannot be negative"
                     )
-                key = Key(notice.fee_period, line.insurance, part)
+                key = Key(notice.fee_period, line.insurance, part, project)
                 if amount or key in targets:
                     targets[key] = amount
     lines = tuple(
@@ -137,6 +149,7 @@ def record_liability(ledger: Ledger, notice: LiabilityNotice, rule: SettlementRu
         source_version=notice.source_version,
         due_date=notice.due_date,
         lines=lines,
+        project=notice.project,
     )
     return _then_settle(ledger, [entry], rule, cause=notice.kind)
 
@@ -180,7 +193,9 @@ def allocate(ledger: Ledger, amount_fen: int, remittance: Remittance) -> tuple[A
     owed = ledger.owed()
 
     def named(k: Key) -> bool:
-        return k.fee_period == remittance.fee_period and remittance.insurance in (None, k.insurance)
+        if remittance.project:
+            return k.project == remittance.project
+        return not k.project and k.fee_period == remittance.fee_period and remittance.insurance in (None, k.insurance)
 
     order = [k for k in owed if named(k)] + [k for k in owed if not named(k)]
     left, out = amount_fen, []
@@ -188,7 +203,9 @@ def allocate(ledger: Ledger, amount_fen: int, remittance: Remittance) -> tuple[A
         if left == 0:
             break
         take = min(left, ledger.accounts[k].outstanding)
-        out.append(Allocation(fee_period=k.fee_period, insurance=k.insurance, part=k.part, amount_fen=take))
+        out.append(
+            Allocation(fee_period=k.fee_period, insurance=k.insurance, part=k.part, amount_fen=take, project=k.project_or_none)
+        )
         left -= take
     if left:
         u = UNALLOCATED
@@ -279,6 +296,7 @@ def settle(ledger: Ledger, rule: SettlementRule, cause: str) -> list[Event]:
                 CreditArisen(
                     credit_code=ledger.credit_code, credit_id=credit_id, fee_period=k.fee_period, insurance=k.insurance,
                     part=k.part, amount_fen=excess, cause=lot_cause, settlement=rule.default_for(k, lot_cause), rule=rule.rule_id,
+                    project=k.project_or_none,
                 )
             )  # fmt: skip
     for lot in list(ledger.credits.values()):
@@ -325,7 +343,7 @@ def _ex_officio_request(ledger: Ledger) -> RefundRequested | None:
 def _offset(ledger: Ledger, credit_id: str, to: Key, amount: int, reason: str) -> OffsetApplied:
     return OffsetApplied(
         credit_code=ledger.credit_code, credit_id=credit_id, fee_period=to.fee_period, insurance=to.insurance, part=to.part,
-        amount_fen=amount, reason=reason,
+        amount_fen=amount, reason=reason, project=to.project_or_none,
     )  # fmt: skip
 
 

@@ -18,7 +18,11 @@ its own account (reason `absorbed`). Personal data (bank accounts) travels only 
 
 Amounts are integer fen. An account is (fee period, insurance, part), part `employer` or
 `individual`; money paid that matches no due sits on the payer's `unallocated` account
-(`fee_period=""`, `insurance=""`, `part="unallocated"`) until it becomes a credit.
+(`fee_period=""`, `insurance=""`, `part="unallocated"`) until it becomes a credit. A construction
+project insured per project (工程建设项目按项目参保) has an account of its own: the entries that
+touch it carry its `project` code (fee period: the month it started, insurance `work_injury`, part
+`employer`), so its lump-sum premium is never mixed with the contractor's monthly work-injury
+account of the same month. Entries of monthly accounts carry no `project` (None).
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class DueRecorded(Event):
     source_version: int  # its version in the liability stream: older or repeated ones are skipped
     due_date: str | None = None  # YYYY-MM-DD
     lines: tuple[DueLine, ...]
+    project: str | None = None  # a construction project's premium (relief.ProjectLiability*), not the fee period's dues
 
 
 class Allocation(_Part):
@@ -73,6 +78,7 @@ class Allocation(_Part):
     insurance: str
     part: str  # employer | individual | unallocated
     amount_fen: int
+    project: str | None = None  # the account of a construction project
 
 
 class Remittance(_Part):
@@ -81,6 +87,7 @@ class Remittance(_Part):
     fee_period: str | None = None
     insurance: str | None = None
     text: str = ""
+    project: str | None = None  # /USCC/<code>/PRJ/<project code>: a project's premium
 
 
 class PaymentReceived(Event):
@@ -123,6 +130,7 @@ class CreditArisen(Event):
     cause: str  # reassessed | withdrawn | payment_excess
     settlement: str  # refund | offset: the default the province rule gives
     rule: str  # the rule that chose the default
+    project: str | None = None  # the credit comes from a construction project's account
 
 
 class SettlementChosen(Event):
@@ -145,6 +153,7 @@ class OffsetApplied(Event):
     part: str
     amount_fen: int
     reason: str  # offset (the credit was settled by offset) | absorbed (its own account is owed again)
+    project: str | None = None  # the account paid is a construction project's
 
 
 # ---- refunds ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The payer ledger (分户账): the entries of `ledger-<credit code>` folded into balances per account.
 
-An account is (fee period, insurance, part). For each account the fold keeps six sums, in fen:
+An account is (fee period, insurance, part), and for a construction project insured per project
+(工程建设项目按项目参保) also the project's code: its lump-sum premium has an account of its own. For each account the fold keeps six sums, in fen:
 
 * ``due``: what is owed (Σ DueRecorded lines; a reassessment adds the difference, a withdrawal
   subtracts everything);
@@ -57,16 +58,27 @@ SETTLEMENTS = (REFUND, OFFSET)
 @dataclass(frozen=True)
 class Key:
     """An account of the ledger. Ordered by fee period, then insurance (养老, 失业, 工伤, 医疗, 生育),
-    then part (单位 before 个人); the unallocated account (fee period "") comes first."""
+    then part (单位 before 个人), a construction project's account after the monthly one of its
+    first month; the unallocated account (fee period "") comes first."""
 
     fee_period: str
     insurance: str
     part: str
+    project: str = ""  # a construction project insured per project: its lump-sum premium
 
-    def order(self) -> tuple[str, int, str, int, str]:
+    def order(self) -> tuple[str, int, str, int, str, str]:
         ins = INSURANCES.index(self.insurance) if self.insurance in INSURANCES else len(INSURANCES)
         part = PARTS.index(self.part) if self.part in PARTS else len(PARTS)
-        return (self.fee_period, ins, self.insurance, part, self.part)
+        return (self.fee_period, ins, self.insurance, part, self.part, self.project)
+
+    @property
+    def project_or_none(self) -> str | None:
+        return self.project or None
+
+
+def version_key(fee_period: str, project: str | None) -> str:
+    """Which liability stream a due comes from: the fee period's, or the project's."""
+    return f"project:{project}" if project else fee_period
 
 
 UNALLOCATED = Key("", "", "unallocated")
@@ -144,7 +156,7 @@ class Ledger:
     payments: dict[str, PaymentReceived] = field(default_factory=dict)
     payment_by_reference: dict[str, str] = field(default_factory=dict)
     reversals: dict[str, PaymentReversed] = field(default_factory=dict)  # payment id → its reversal
-    liability_versions: dict[str, int] = field(default_factory=dict)  # fee period → source version
+    liability_versions: dict[str, int] = field(default_factory=dict)  # version_key → source version
     sources: set[str] = field(default_factory=set)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     refund_events: dict[str, list[Event]] = field(default_factory=dict)
@@ -165,13 +177,14 @@ class Ledger:
         if isinstance(e, DueRecorded):
             self.credit_code = e.credit_code
             for line in e.lines:
-                self.account(Key(e.fee_period, line.insurance, line.part)).due += line.amount_fen
+                self.account(Key(e.fee_period, line.insurance, line.part, e.project or "")).due += line.amount_fen
             self.sources.add(e.source_event_id)
-            self.liability_versions[e.fee_period] = max(e.source_version, self.liability_versions.get(e.fee_period, 0))
+            source = version_key(e.fee_period, e.project)
+            self.liability_versions[source] = max(e.source_version, self.liability_versions.get(source, 0))
         elif isinstance(e, PaymentReceived):
             self.credit_code = e.credit_code
             for a in e.allocations:
-                self.account(Key(a.fee_period, a.insurance, a.part)).paid += a.amount_fen
+                self.account(Key(a.fee_period, a.insurance, a.part, a.project or "")).paid += a.amount_fen
             self.payments[e.payment_id] = e
             self.payment_by_reference[e.bank_reference] = e.payment_id
             self.money_in += e.amount_fen
@@ -179,11 +192,11 @@ class Ledger:
                 self.payee = Payee(e.payer_account, e.payer_account_index, e.payer_name)
         elif isinstance(e, PaymentReversed):
             for a in e.allocations:
-                self.account(Key(a.fee_period, a.insurance, a.part)).paid -= a.amount_fen
+                self.account(Key(a.fee_period, a.insurance, a.part, a.project or "")).paid -= a.amount_fen
             self.reversals[e.payment_id] = e
             self.money_in -= e.amount_fen
         elif isinstance(e, CreditArisen):
-            origin = Key(e.fee_period, e.insurance, e.part)
+            origin = Key(e.fee_period, e.insurance, e.part, e.project or "")
             self.account(origin).credited += e.amount_fen
             self.credits[e.credit_id] = Credit(e.credit_id, origin, e.amount_fen, e.cause, e.settlement)
         elif isinstance(e, SettlementChosen):
@@ -192,7 +205,7 @@ class Ledger:
             lot = self.credits[e.credit_id]
             lot.offset += e.amount_fen
             self.account(lot.origin).offset_out += e.amount_fen
-            self.account(Key(e.fee_period, e.insurance, e.part)).offset_in += e.amount_fen
+            self.account(Key(e.fee_period, e.insurance, e.part, e.project or "")).offset_in += e.amount_fen
         else:
             self._apply_refund(e)
 
@@ -260,6 +273,7 @@ class StatementLine:
     outstanding_fen: int
     credit_fen: int
     balance_fen: int
+    project: str | None = None  # a construction project's account
 
 
 def statement(ledger: Ledger, fee_period: str | None = None) -> list[StatementLine]:
@@ -273,7 +287,7 @@ def statement(ledger: Ledger, fee_period: str | None = None) -> list[StatementLi
         lines.append(
             StatementLine(
                 k.fee_period, k.insurance, k.part, b.due, b.paid, b.offset_in, b.credited, b.offset_out, b.refunded,
-                b.outstanding, b.credit, b.balance,
+                b.outstanding, b.credit, b.balance, k.project_or_none,
             )
         )  # fmt: skip
     return lines

@@ -50,10 +50,11 @@ PUBLIC_EVENTS = (CollectionPaid,)
 
 
 def paid_snapshots(ledger: Ledger) -> dict[str, CollectionPaid]:
-    """fee period → its snapshot (the unallocated account belongs to no fee period)."""
+    """fee period → its snapshot (the unallocated account belongs to no fee period; a construction
+    project's premium is a lump sum for the project, not a fee period's collection: left out)."""
     by_period: dict[str, list[PaidLine]] = {}
     for k in ledger.keys():
-        if not k.fee_period:
+        if not k.fee_period or k.project:
             continue
         b = ledger.accounts[k]
         by_period.setdefault(k.fee_period, []).append(

@@ -7,6 +7,9 @@ each payer-period whose inputs changed in ``rc_pending_assessments``; the assess
 (relief_calc.application.assessor) works those marks off. A policy that reaches back marks every
 declared payer-period it may touch, under a reassessment job whose progress can be watched.
 
+Construction projects insured per project (declaration.ProjectDeclared / ProjectCorrected) go to
+``rc_projects``, with marks of their own for the project assessor (relief_calc.adapters.project_inputs).
+
 The marks are work, not state: a rebuild re-creates the inputs and marks everything again, and the
 assessor then finds every liability unchanged and appends nothing.
 """
@@ -23,8 +26,9 @@ from eventkit.db import upsert_insert
 from eventkit.events import Message
 from eventkit.projection import Projection
 from refdata.periods import FeePeriod
+from relief_calc.adapters import project_inputs
 from relief_calc.adapters import readers as r
-from relief_calc.adapters.tables import declarations, jobs, pending, policies, sizes
+from relief_calc.adapters.tables import declarations, jobs, pending, policies, projects, sizes
 from relief_calc.adapters.topics import CLASSIFICATION_TOPIC, DECLARATION_TOPIC, POLICY_TOPIC
 from relief_calc.domain.assessing import ACTIVE, HELD, REJECTED, VOIDED
 from relief_calc.domain.policies import PolicySet
@@ -65,6 +69,8 @@ async def apply(session: AsyncSession, msg: Message) -> None:
         await _set_status(session, e.credit_code, e.fee_period, e.declaration_id, e.revision, status, msg.event_id)
     elif isinstance(e, r.DeclarationAuditApproved):
         await _set_status(session, e.credit_code, e.fee_period, e.declaration_id, e.revision, ACTIVE, msg.event_id, only=HELD)
+    elif isinstance(e, r.ProjectDeclared | r.ProjectCorrected):
+        await project_inputs.declared(session, e.project, msg.event_id)
     elif isinstance(e, r.EnterpriseSizeAssigned | r.EnterpriseSizeCorrected):
         await _sized(session, e, msg.event_id)
     elif isinstance(e, PolicyPublished):
@@ -123,6 +129,7 @@ async def _sized(session: AsyncSession, e: r.EnterpriseSizeAssigned | r.Enterpri
         sa.select(t.c.fee_period).where(t.c.credit_code == e.credit_code, t.c.fee_period.in_(periods))
     )
     await mark(session, [(e.credit_code, p) for (p,) in declared], "size")
+    await project_inputs.sized(session, e.credit_code, periods)
 
 
 async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) -> None:
@@ -144,8 +151,9 @@ async def _published(session: AsyncSession, e: PolicyPublished, msg: Message) ->
         recorded_at=msg.envelope.time,
     )
     await session.execute(stmt)
+    await project_inputs.published(session, policy)
     if policy.kind is not PolicyKind.RELIEF:
-        return  # deferral, late-fee, settlement and project parameters do not change a liability
+        return  # deferral, late-fee, settlement and project parameters do not change a monthly liability
     windows = [policy.periods]
     if policy.overrides is not None:
         rows = await session.execute(sa.select(policies.c.document).where(policies.c.policy_id == policy.overrides))
@@ -172,7 +180,7 @@ def projection() -> Projection:
     return Projection(
         name="inputs",
         topics=(DECLARATION_TOPIC, CLASSIFICATION_TOPIC, POLICY_TOPIC),
-        tables=(declarations, sizes, policies),
+        tables=(declarations, sizes, policies, projects),
         handler=apply,
         registry=r.inputs_registry,
         ignore=r.IGNORED_PREFIXES,

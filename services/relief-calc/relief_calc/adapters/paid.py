@@ -7,7 +7,8 @@ insurance, part), with the signed amount and the day it counts from
 (relief_calc.domain.paid: a payment on its value date, the others on the day the refund service
 recorded them, the event's time in China). Every other refund event is skipped, not dead-lettered
 (``ignore``); money that matched no due (the ``unallocated`` account) is left out: it pays a
-liability only once an offset applies it. Rows are never updated, so a rebuild from the log gives
+liability only once an offset applies it; so is a construction project's own account (its lump-sum
+premium is not a fee period's liability). Rows are never updated, so a rebuild from the log gives
 the same table.
 """
 
@@ -71,7 +72,8 @@ async def _record(
 ) -> None:
     amounts: dict[tuple[str, str, str], int] = {}
     for account, fen in moves:
-        if account.fee_period and account.part in PARTS:  # not the unallocated account
+        # not the unallocated account, nor a construction project's (its premium is no monthly liability)
+        if account.fee_period and account.part in PARTS and not account.project:
             key = (account.fee_period, account.insurance, account.part)
             amounts[key] = amounts.get(key, 0) + fen
     rows = [

@@ -81,6 +81,28 @@ class DeclarationAuditRejected(_Reader):
     revision: int
 
 
+class DeclaredProject(_Part):
+    project_id: str
+    project_code: str
+    credit_code: str  # the general contractor
+    region: str
+    unit_type: str
+    started: str  # YYYY-MM-DD
+    planned_months: int
+    premium_fen: int
+    revision: int
+
+
+class ProjectDeclared(_Reader):
+    name = "declaration.ProjectDeclared"
+    project: DeclaredProject
+
+
+class ProjectCorrected(_Reader):
+    name = "declaration.ProjectCorrected"
+    project: DeclaredProject
+
+
 # ---- classification.events -----------------------------------------------------------------------
 class SizePeriods(_Part):
     first: str
@@ -107,6 +129,7 @@ class Allocation(_Part):
     insurance: str
     part: str  # employer | individual | unallocated
     amount_fen: int
+    project: str | None = None  # a construction project's own account (not a monthly liability's)
 
 
 class PaymentReceived(_Reader):
@@ -132,6 +155,7 @@ class OffsetApplied(_Reader):
     insurance: str
     part: str
     amount_fen: int
+    project: str | None = None
 
 
 class CreditArisen(_Reader):
@@ -142,6 +166,7 @@ class CreditArisen(_Reader):
     insurance: str
     part: str
     amount_fen: int
+    project: str | None = None
 
 
 READERS: tuple[type[Event], ...] = (
@@ -150,6 +175,8 @@ READERS: tuple[type[Event], ...] = (
     DeclarationVoided,
     DeclarationAuditApproved,
     DeclarationAuditRejected,
+    ProjectDeclared,
+    ProjectCorrected,
     EnterpriseSizeAssigned,
     EnterpriseSizeCorrected,
 )

@@ -58,6 +58,23 @@ policies = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),  # the event's time
 )
 
+# ---- construction projects insured per project (projection "inputs": declaration.Project*) -------
+projects = sa.Table(
+    "rc_projects",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),  # the general contractor
+    sa.Column("project_code", sa.String(30), primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),  # the event that set this revision
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("unit_type", sa.String(32), nullable=False),
+    sa.Column("started", sa.String(10), nullable=False),  # YYYY-MM-DD
+    sa.Column("first_period", sa.String(7), nullable=False),  # the month it started: its size decides
+    sa.Column("planned_months", sa.Integer, nullable=False),
+    sa.Column("premium_fen", sa.BigInteger, nullable=False),
+)
+
 # ---- work the assessor has to do (not a projection: neither rebuilt nor fingerprinted) -----------
 pending = sa.Table(
     "rc_pending_assessments",
@@ -70,6 +87,16 @@ pending = sa.Table(
     sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_error", sa.Text),  # set when assessing failed; a new mark clears it
     sa.Index("ix_rc_pending_assessments_marked_at", "marked_at"),  # the assessor takes the oldest first
+)
+pending_projects = sa.Table(
+    "rc_pending_project_assessments",
+    metadata,
+    sa.Column("credit_code", sa.String(18), primary_key=True),
+    sa.Column("project_code", sa.String(30), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),  # bumped by every new mark
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_error", sa.Text),  # set when assessing failed; a new mark clears it
 )
 jobs = sa.Table(
     "rc_reassessment_jobs",

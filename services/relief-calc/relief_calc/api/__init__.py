@@ -10,6 +10,6 @@ from eventkit.runtime import ServiceRuntime
 
 
 def routers(_runtime: ServiceRuntime) -> Sequence[APIRouter]:
-    from relief_calc.api import deferrals, liabilities, policies, preview, simulations
+    from relief_calc.api import deferrals, liabilities, policies, preview, projects, simulations
 
-    return [preview.router, liabilities.router, policies.router, deferrals.router, simulations.router]
+    return [preview.router, liabilities.router, projects.router, policies.router, deferrals.router, simulations.router]

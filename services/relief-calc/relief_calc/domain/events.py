@@ -10,7 +10,8 @@ from eventkit.events import EventRegistry
 from relief_calc.domain.deferral_events import DEFERRAL_EVENTS
 from relief_calc.domain.liability_events import LIABILITY_EVENTS
 from relief_calc.domain.policy_events import PolicyPublished
+from relief_calc.domain.project_liability_events import PROJECT_LIABILITY_EVENTS
 from relief_calc.domain.public_events import PUBLIC_EVENTS
 
 # with the integration events it publishes (public.collection-details, public.relief-decisions)
-registry = EventRegistry(*LIABILITY_EVENTS, PolicyPublished, *DEFERRAL_EVENTS, *PUBLIC_EVENTS)
+registry = EventRegistry(*LIABILITY_EVENTS, *PROJECT_LIABILITY_EVENTS, PolicyPublished, *DEFERRAL_EVENTS, *PUBLIC_EVENTS)

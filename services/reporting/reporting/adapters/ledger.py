@@ -4,7 +4,9 @@ credited, offset out, refunded, in fen), and each refund's progress.
 
 A settled refund adds its draws to the `refunded` of the accounts its credits came from; an
 offset adds to the target account's `offset_in` and to the credit's own account's `offset_out`.
-So Σ over a payer's rows equals the refund service's ledger totals to the fen (checked by
+A construction project's premium (entries with `project`) is on an account of its own, keyed as
+the refund service keys it: (first month, work_injury, employer, project code); monthly accounts
+have project "". So Σ over a payer's rows equals the refund service's ledger totals to the fen (checked by
 tests/e2e/test_reporting_totals.py against refund's REST statement)."""
 
 from __future__ import annotations
@@ -27,17 +29,18 @@ STEP_STATUS: dict[type, str] = {
 }
 
 
-async def _account(session: AsyncSession, credit_code: str, fee_period: str, insurance: str, part: str, **deltas: int) -> None:
-    keys = {"credit_code": credit_code, "fee_period": fee_period, "insurance": insurance, "part": part}
+async def _account(
+    session: AsyncSession, credit_code: str, fee_period: str, insurance: str, part: str, project: str | None, **deltas: int
+) -> None:
+    keys = {"credit_code": credit_code, "fee_period": fee_period, "insurance": insurance, "part": part, "project": project or ""}
     await add(session, accounts, keys, deltas)
 
 
-async def _origin(session: AsyncSession, credit_id: str) -> sa.Row[tuple[str, str, str, str]]:
+async def _origin(session: AsyncSession, credit_id: str) -> sa.Row[tuple[str, str, str, str, str]]:
+    c = credits.c
     row = (
         await session.execute(
-            sa.select(credits.c.credit_code, credits.c.fee_period, credits.c.insurance, credits.c.part).where(
-                credits.c.credit_id == credit_id
-            )
+            sa.select(c.credit_code, c.fee_period, c.insurance, c.part, c.project).where(c.credit_id == credit_id)
         )
     ).one()
     return row
@@ -52,14 +55,17 @@ async def _refund_status(session: AsyncSession, msg: Message, refund_id: str, **
 async def _apply_ledger(session: AsyncSession, e: object) -> bool:
     if isinstance(e, r.DueRecorded):
         for line in e.lines:
-            await _account(session, e.credit_code, e.fee_period, line.insurance, line.part, due_fen=line.amount_fen)
+            await _account(session, e.credit_code, e.fee_period, line.insurance, line.part, e.project, due_fen=line.amount_fen)
     elif isinstance(e, r.PaymentReceived | r.PaymentReversed):
         sign = 1 if isinstance(e, r.PaymentReceived) else -1
         for a in e.allocations:
-            await _account(session, e.credit_code, a.fee_period, a.insurance, a.part, paid_fen=sign * a.amount_fen)
+            await _account(session, e.credit_code, a.fee_period, a.insurance, a.part, a.project, paid_fen=sign * a.amount_fen)
     elif isinstance(e, r.CreditArisen):
-        await _account(session, e.credit_code, e.fee_period, e.insurance, e.part, credited_fen=e.amount_fen)
-        values = {"credit_code": e.credit_code, "fee_period": e.fee_period, "insurance": e.insurance, "part": e.part}
+        await _account(session, e.credit_code, e.fee_period, e.insurance, e.part, e.project, credited_fen=e.amount_fen)
+        values = {
+            "credit_code": e.credit_code, "fee_period": e.fee_period, "insurance": e.insurance, "part": e.part,
+            "project": e.project or "",
+        }  # fmt: skip
         await upsert(
             session, credits, {"credit_id": e.credit_id}, {**values, "amount_fen": e.amount_fen, "settlement": e.settlement}
         )
@@ -68,7 +74,7 @@ async def _apply_ledger(session: AsyncSession, e: object) -> bool:
     elif isinstance(e, r.OffsetApplied):
         origin = await _origin(session, e.credit_id)
         await _account(session, *origin, offset_out_fen=e.amount_fen)
-        await _account(session, e.credit_code, e.fee_period, e.insurance, e.part, offset_in_fen=e.amount_fen)
+        await _account(session, e.credit_code, e.fee_period, e.insurance, e.part, e.project, offset_in_fen=e.amount_fen)
     else:
         return False
     return True

@@ -124,10 +124,45 @@ class DeferralApproved(_Reader):
     insurances: tuple[str, ...]
 
 
-relief_registry = EventRegistry(LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn, DeferralApproved)
+class ProjectLiability(_Part):
+    """A construction project's work-injury premium (工程建设项目按项目参保) as it now stands: a lump
+    sum, its relief prorated over the planned months (exempt and halved months), the payable."""
+
+    credit_code: str  # the general contractor
+    project_code: str
+    region: str
+    unit_type: str
+    status: str
+    fee_period: str  # the project's first month (the month it started)
+    planned_months: int
+    insurance: str  # work_injury
+    relief: str  # exempt | halved | mixed | none
+    months_exempt: int
+    months_halved: int
+    premium_fen: int
+    relief_fen: int
+    payable_fen: int
+    basis: tuple[str, ...] = ()  # policy ids, the construction-project policy first
+
+
+class ProjectLiabilityAssessed(_Reader):
+    name = "relief.ProjectLiabilityAssessed"
+    liability: ProjectLiability
+
+
+class ProjectLiabilityReassessed(_Reader):
+    name = "relief.ProjectLiabilityReassessed"
+    liability: ProjectLiability
+
+
+relief_registry = EventRegistry(
+    LiabilityAssessed, LiabilityReassessed, LiabilityWithdrawn, DeferralApproved, ProjectLiabilityAssessed,
+    ProjectLiabilityReassessed,
+)  # fmt: skip
 
 
 # ---- refund.events: the payer ledger and the refunds ----------------------------------------------
+# `project` (absent or None on monthly accounts) names a construction project's own account.
 class DueLine(_Part):
     insurance: str
     part: str
@@ -139,6 +174,7 @@ class DueRecorded(_Reader):
     credit_code: str
     fee_period: str
     lines: tuple[DueLine, ...]
+    project: str | None = None
 
 
 class Allocation(_Part):
@@ -146,6 +182,7 @@ class Allocation(_Part):
     insurance: str
     part: str
     amount_fen: int
+    project: str | None = None
 
 
 class PaymentReceived(_Reader):
@@ -169,6 +206,7 @@ class CreditArisen(_Reader):
     part: str
     amount_fen: int
     settlement: str
+    project: str | None = None
 
 
 class SettlementChosen(_Reader):
@@ -186,6 +224,7 @@ class OffsetApplied(_Reader):
     insurance: str
     part: str
     amount_fen: int
+    project: str | None = None  # the target account's
 
 
 class Draw(_Part):

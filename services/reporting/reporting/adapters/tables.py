@@ -27,6 +27,11 @@ def _fen(name: str) -> sa.Column[int]:
     return sa.Column(name, sa.BigInteger, nullable=False, default=0)
 
 
+def _project() -> sa.Column[str]:
+    """A construction project insured per project (工程建设项目按项目参保): its code; "" on monthly rows."""
+    return sa.Column("project", sa.String(64), primary_key=True, default="", server_default="")
+
+
 # ---- projection `registry` (declaration.events) -------------------------------------------------
 payers = sa.Table(
     "rp_payers",
@@ -51,20 +56,23 @@ declared_lines = sa.Table(  # the current revision's lines of each payer-period 
 )
 
 # ---- projection `liabilities` (relief.events) -------------------------------------------------------
-liability_lines = sa.Table(  # the liability of each payer-period as it now stands, per insurance (employer part)
+liability_lines = sa.Table(  # each payer-period's (or project's) liability as it now stands, per insurance (employer part)
     "rp_liability_lines",
     metadata,
     sa.Column("credit_code", sa.String(18), primary_key=True),
-    sa.Column("fee_period", sa.String(7), primary_key=True),
+    sa.Column("fee_period", sa.String(7), primary_key=True),  # a project's: its first month (开工月份)
     sa.Column("insurance", sa.String(32), primary_key=True),
+    _project(),
     sa.Column("region", sa.String(6), nullable=False),
     sa.Column("unit_type", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # final | provisional
-    sa.Column("relief", sa.String(16), nullable=False),  # exempt | halved | none
+    sa.Column("relief", sa.String(16), nullable=False),  # exempt | halved | none (a project also: mixed)
     sa.Column("basis_policy", sa.String(100), nullable=True),
     sa.Column("basis_document", sa.String(200), nullable=True),
     _fen("employer_original_fen"),
     _fen("employer_relief_fen"),
+    _fen("exempt_fen"),  # employer_relief_fen by kind: 免征 …
+    _fen("halved_fen"),  # … and 减征 (they add up to employer_relief_fen)
     _fen("employer_payable_fen"),
     _fen("individual_fen"),
     sa.Index("ix_rp_liability_lines_region_period", "region", "fee_period"),
@@ -80,13 +88,14 @@ deferrals = sa.Table(  # approved deferrals (缓缴), one row per deferred payer
 )
 
 # ---- projection `ledger` (refund.events): the payer ledger folded per account, and the refunds ----
-accounts = sa.Table(  # (fee period, insurance, part) of a payer; the unallocated account has fee_period ""
+accounts = sa.Table(  # (fee period, insurance, part, project) of a payer; the unallocated account has fee_period ""
     "rp_accounts",
     metadata,
     sa.Column("credit_code", sa.String(18), primary_key=True),
     sa.Column("fee_period", sa.String(7), primary_key=True),
     sa.Column("insurance", sa.String(32), primary_key=True),
     sa.Column("part", sa.String(16), primary_key=True),
+    _project(),
     _fen("due_fen"),
     _fen("paid_fen"),
     _fen("offset_in_fen"),
@@ -102,6 +111,7 @@ credits = sa.Table(  # credit lots (溢缴款) and the account they came from
     sa.Column("fee_period", sa.String(7), nullable=False),
     sa.Column("insurance", sa.String(32), nullable=False),
     sa.Column("part", sa.String(16), nullable=False),
+    sa.Column("project", sa.String(64), nullable=False, default="", server_default=""),
     _fen("amount_fen"),
     sa.Column("settlement", sa.String(16), nullable=False),  # refund | offset
 )

@@ -4,7 +4,9 @@ province's lines into memory.
 
 A line's region is its payer's registered region; for a payer not (yet) registered, the region its
 liability names, and for a ledger account without a liability line none (""). Ledger accounts
-without a fee period (unallocated money) belong to no month."""
+without a fee period (unallocated money) belong to no month. A construction project's line and
+account (project ≠ "") count in its first fee period like any other line, joined on the project
+too, and are never deferred."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.tables import accounts, deferrals, liability_lines, payers
-from reporting.application.queries import Filter
+from reporting.application.queries import Filter, Key
 from reporting.domain.facts import INSURANCE_ORDER
 from reporting.domain.linkage import AMOUNTS, COUNTS
 
@@ -46,12 +48,12 @@ def _liabilities(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
     dd = _deferred()
     deferred = dd.c.credit_code.is_not(None)
     source = liability_lines.outerjoin(payers, P.credit_code == L.credit_code).outerjoin(
-        dd, sa.and_(dd.c.credit_code == L.credit_code, dd.c.fee_period == L.fee_period, dd.c.insurance == L.insurance)
+        dd,
+        sa.and_(
+            dd.c.credit_code == L.credit_code, dd.c.fee_period == L.fee_period, dd.c.insurance == L.insurance, L.project == ""
+        ),
     )
     where = _periods(L.fee_period, f) + ([region == f.region] if f.region else []) + _payer(L.credit_code, f)
-
-    def kind(name: str) -> sa.ColumnElement[int]:
-        return sa.func.sum(sa.case((L.relief == name, L.employer_relief_fen), else_=0))
 
     def who(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.count(sa.distinct(sa.case((condition, L.credit_code))))
@@ -59,13 +61,13 @@ def _liabilities(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
     sums = (
         sa.select(
             region.label("region"), L.fee_period.label("fee_period"),
-            sa.func.sum(L.employer_original_fen).label("original_fen"), kind("exempt").label("exempt_fen"),
-            kind("halved").label("halved_fen"),
+            sa.func.sum(L.employer_original_fen).label("original_fen"), sa.func.sum(L.exempt_fen).label("exempt_fen"),
+            sa.func.sum(L.halved_fen).label("halved_fen"),
             sa.func.sum(sa.case((deferred, L.employer_payable_fen), else_=0)).label("deferred_fen"),
             sa.func.sum(L.employer_payable_fen).label("payable_fen"),
             sa.func.sum(L.individual_fen).label("individual_fen"),
-            who(sa.and_(L.relief == "exempt", L.employer_relief_fen != 0)).label("exempt_payers"),
-            who(sa.and_(L.relief == "halved", L.employer_relief_fen != 0)).label("halved_payers"),
+            who(L.exempt_fen != 0).label("exempt_payers"),
+            who(L.halved_fen != 0).label("halved_payers"),
             who(sa.and_(deferred, L.employer_payable_fen != 0)).label("deferred_payers"),
         )
         .select_from(source).where(*where).group_by(region, L.fee_period)
@@ -80,7 +82,12 @@ def _ledger(f: Filter) -> tuple[sa.Select[Any], sa.Select[Any]]:
     region = sa.func.coalesce(P.region, line.c.region, "")
     source = accounts.outerjoin(payers, P.credit_code == A.credit_code).outerjoin(
         line,
-        sa.and_(line.c.credit_code == A.credit_code, line.c.fee_period == A.fee_period, line.c.insurance == A.insurance),
+        sa.and_(
+            line.c.credit_code == A.credit_code,
+            line.c.fee_period == A.fee_period,
+            line.c.insurance == A.insurance,
+            line.c.project == A.project,
+        ),
     )
     where = _periods(A.fee_period, f) + ([region == f.region] if f.region else []) + _payer(A.credit_code, f)
     sums = (
@@ -118,21 +125,21 @@ async def region_months(session: AsyncSession, f: Filter) -> list[dict[str, Any]
     return list(out.values())
 
 
-async def line_keys(session: AsyncSession, f: Filter, offset: int, limit: int) -> tuple[list[tuple[str, str, str]], bool]:
-    """One page of the per-payer report's keys (payer, period, insurance) in its order (period,
-    payer, insurance as INSURANCE_ORDER), and whether more follow."""
+async def line_keys(session: AsyncSession, f: Filter, offset: int, limit: int) -> tuple[list[Key], bool]:
+    """One page of the per-payer report's keys (payer, period, insurance, project) in its order
+    (period, payer, insurance as INSURANCE_ORDER, project: the monthly line first), and whether more follow."""
     _, liability_members = _liabilities(f)
     _, ledger_members = _ledger(f)
     keys = sa.union(
-        liability_members.with_only_columns(L.credit_code, L.fee_period, L.insurance),
-        ledger_members.with_only_columns(A.credit_code, A.fee_period, A.insurance),
+        liability_members.with_only_columns(L.credit_code, L.fee_period, L.insurance, L.project),
+        ledger_members.with_only_columns(A.credit_code, A.fee_period, A.insurance, A.project),
     ).subquery("keys")
     rank = sa.case({ins: i for i, ins in enumerate(INSURANCE_ORDER)}, value=keys.c.insurance, else_=len(INSURANCE_ORDER))
     q = (
-        sa.select(keys.c.credit_code, keys.c.fee_period, keys.c.insurance)
-        .order_by(keys.c.fee_period, keys.c.credit_code, rank, keys.c.insurance)
+        sa.select(keys.c.credit_code, keys.c.fee_period, keys.c.insurance, keys.c.project)
+        .order_by(keys.c.fee_period, keys.c.credit_code, rank, keys.c.insurance, keys.c.project)
         .offset(offset)
         .limit(limit + 1)
     )
-    rows = [(r[0], r[1], r[2]) for r in (await session.execute(q)).all()]
+    rows = [(r[0], r[1], r[2], r[3]) for r in (await session.execute(q)).all()]
     return rows[:limit], len(rows) > limit

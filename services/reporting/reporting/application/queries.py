@@ -33,6 +33,23 @@ class Facts:
     deferred: set[tuple[str, str, str]]
 
 
+Key = tuple[str, str, str, str]  # (payer, fee period, insurance, project): one line of the per-payer report
+
+
+def _liability(r: Any) -> LiabilityFact:
+    return LiabilityFact(
+        r.credit_code, r.fee_period, r.insurance, r.region, r.relief, r.employer_original_fen, r.employer_relief_fen,
+        r.employer_payable_fen, r.individual_fen, r.basis_policy, r.basis_document, r.project, (r.exempt_fen, r.halved_fen),
+    )  # fmt: skip
+
+
+def _account(r: Any) -> AccountFact:
+    return AccountFact(
+        r.credit_code, r.fee_period, r.insurance, r.part, r.due_fen, r.paid_fen, r.offset_in_fen, r.credited_fen,
+        r.offset_out_fen, r.refunded_fen, r.project,
+    )  # fmt: skip
+
+
 def _periods(table: sa.Table, f: Filter) -> list[sa.ColumnElement[bool]]:
     out = [table.c.fee_period != ""]
     if f.period_from:
@@ -58,38 +75,12 @@ async def facts(session: AsyncSession, f: Filter) -> Facts:
 
     li = liability_lines.c
     liabilities = [
-        LiabilityFact(
-            r.credit_code,
-            r.fee_period,
-            r.insurance,
-            r.region,
-            r.relief,
-            r.employer_original_fen,
-            r.employer_relief_fen,
-            r.employer_payable_fen,
-            r.individual_fen,
-            r.basis_policy,
-            r.basis_document,
-        )  # fmt: skip
+        _liability(r)
         for r in await session.execute(
             sa.select(liability_lines).where(*where(liability_lines)).order_by(li.credit_code, li.fee_period)
         )
     ]
-    acc = [
-        AccountFact(
-            r.credit_code,
-            r.fee_period,
-            r.insurance,
-            r.part,
-            r.due_fen,
-            r.paid_fen,
-            r.offset_in_fen,
-            r.credited_fen,
-            r.offset_out_fen,
-            r.refunded_fen,
-        )  # fmt: skip
-        for r in await session.execute(sa.select(accounts).where(*where(accounts)))
-    ]
+    acc = [_account(r) for r in await session.execute(sa.select(accounts).where(*where(accounts)))]
     codes = {x.credit_code for x in liabilities} | {x.credit_code for x in acc}
     known = {
         r.credit_code: PayerFact(r.credit_code, r.name, r.region)
@@ -118,8 +109,8 @@ async def policy_facts(session: AsyncSession) -> dict[str, PolicyFact]:
     }
 
 
-async def facts_of(session: AsyncSession, keys: Sequence[tuple[str, str, str]]) -> Facts:
-    """The facts of exactly these (payer, period, insurance) lines (one page of the per-payer report)."""
+async def facts_of(session: AsyncSession, keys: Sequence[Key]) -> Facts:
+    """The facts of exactly these (payer, period, insurance, project) lines (one page of the per-payer report)."""
     wanted = set(keys)
     codes, periods = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
 
@@ -127,41 +118,20 @@ async def facts_of(session: AsyncSession, keys: Sequence[tuple[str, str, str]]) 
         return sa.select(table).where(table.c.credit_code.in_(codes), table.c.fee_period.in_(periods))
 
     liabilities = [
-        LiabilityFact(
-            r.credit_code,
-            r.fee_period,
-            r.insurance,
-            r.region,
-            r.relief,
-            r.employer_original_fen,
-            r.employer_relief_fen,
-            r.employer_payable_fen,
-            r.individual_fen,
-            r.basis_policy,
-            r.basis_document,
-        )  # fmt: skip
+        _liability(r)
         for r in await session.execute(of(liability_lines))
-        if (r.credit_code, r.fee_period, r.insurance) in wanted
+        if (r.credit_code, r.fee_period, r.insurance, r.project) in wanted
     ]
     acc = [
-        AccountFact(
-            r.credit_code,
-            r.fee_period,
-            r.insurance,
-            r.part,
-            r.due_fen,
-            r.paid_fen,
-            r.offset_in_fen,
-            r.credited_fen,
-            r.offset_out_fen,
-            r.refunded_fen,
-        )  # fmt: skip
+        _account(r)
         for r in await session.execute(of(accounts))
-        if (r.credit_code, r.fee_period, r.insurance) in wanted
+        if (r.credit_code, r.fee_period, r.insurance, r.project) in wanted
     ]
     known = {
         r.credit_code: PayerFact(r.credit_code, r.name, r.region)
         for r in await session.execute(sa.select(payers).where(payers.c.credit_code.in_(codes)))
     }
-    deferred = {(r.credit_code, r.fee_period, r.insurance) for r in await session.execute(of(deferrals))} & wanted
+    deferred = {(r.credit_code, r.fee_period, r.insurance) for r in await session.execute(of(deferrals))} & {
+        k[:3] for k in wanted if not k[3]
+    }
     return Facts(liabilities, acc, known, deferred)

@@ -12,12 +12,13 @@ INSURANCE_ZH = {
     "medical": "职工基本医疗保险",
     "maternity": "生育保险",
 }
-RELIEF_ZH = {"exempt": "免征", "halved": "减半征收", "none": "无减免"}
+RELIEF_ZH = {"exempt": "免征", "halved": "减半征收", "mixed": "免征及减半征收", "none": "无减免"}
 
 
 @dataclass(frozen=True)
 class LiabilityFact:
-    """One insurance of a payer-period's liability (relief-calc): the employer part and the individual part."""
+    """One insurance of a payer-period's liability (relief-calc): the employer part and the individual
+    part; or a construction project's premium (`project`: its code; fee period: its first month)."""
 
     credit_code: str
     fee_period: str
@@ -30,11 +31,26 @@ class LiabilityFact:
     individual_fen: int
     basis_policy: str | None = None
     basis_document: str | None = None
+    project: str = ""  # "" on a monthly line
+    kinds: tuple[int, int] | None = None  # (exempt, halved) parts of relief_fen, as the read model splits them
+
+    @property
+    def exempt_fen(self) -> int:
+        if self.kinds is not None:
+            return self.kinds[0]
+        return self.relief_fen if self.relief == "exempt" else 0
+
+    @property
+    def halved_fen(self) -> int:
+        if self.kinds is not None:
+            return self.kinds[1]
+        return self.relief_fen if self.relief == "halved" else 0
 
 
 @dataclass(frozen=True)
 class AccountFact:
-    """One account of a payer's ledger (refund): fee period, insurance and part, six sums."""
+    """One account of a payer's ledger (refund): fee period, insurance, part (and a construction
+    project's code, "" on monthly accounts), six sums."""
 
     credit_code: str
     fee_period: str
@@ -46,6 +62,7 @@ class AccountFact:
     credited_fen: int = 0
     offset_out_fen: int = 0
     refunded_fen: int = 0
+    project: str = ""
 
     @property
     def outstanding_fen(self) -> int:
