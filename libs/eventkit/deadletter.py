@@ -32,9 +32,6 @@ class DeadLetters:
         self.service = service
         self.producer = producer
 
-    async def send(self, record: Any, exc: BaseException, group: str) -> None:
-        await self.send_all([(record, exc)], group)
-
     async def send_all(self, dead: Sequence[tuple[Any, BaseException]], group: str) -> None:
         """Dead-letter every (record, error) of a batch at once: all are handed to the producer
         first, then every acknowledgement is awaited, so a flood of poison records costs one round

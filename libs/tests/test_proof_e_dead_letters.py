@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eventkit.consumer import ConsumerRunner
 from eventkit.db import make_engine, make_sessionmaker
@@ -36,6 +37,35 @@ async def _apply_or_refuse(session: AsyncSession, msg: Message) -> None:
     if isinstance(msg.event, ledger.Deposited) and msg.event.memo == "refuse":
         raise ValueError("account is frozen")  # a handler that cannot apply this event, ever
     await ledger.apply(session, msg)
+
+
+async def _consume_to_the_end(
+    kafka_bootstrap: str, db: str, group: str, topic: str, producer: Any, rounds: int
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """A consumer of `topic` on a fresh ledger database, run until it has caught up with the
+    topic's end (at most `rounds` half-seconds); the producer is its dead-letter producer."""
+    engine = make_engine(db)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    sub = Subscription(group=group, topics=(topic,), handler=_apply_or_refuse, registry=ledger.registry)
+    runner = ConsumerRunner(
+        service="proof", bootstrap=kafka_bootstrap, sessions=sessions, tables=ledger.kernel, subscription=sub,
+        dead_letters=DeadLetters(service="proof", producer=producer),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    ends = await end_offsets(kafka_bootstrap, topic)
+    try:
+        for _ in range(rounds):
+            if await caught_up(sessions, group, ends):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+    return engine, sessions
 
 
 def _dead_lettered(group: str, reason: str) -> float:
@@ -68,33 +98,8 @@ async def test_poison_events_are_dead_lettered_and_the_consumer_carries_on(
     await producer.send_and_wait(topic, b'{"amount_fen": 1}', key=b"payer-1", headers=[("content-type", b"application/json")])
     await produce(kafka_bootstrap, topic, [unknown, refused, good_after])
 
-    db = new_pg_database("dlq")
-    engine = make_engine(db)
-    async with engine.begin() as conn:
-        await conn.run_sync(ledger.metadata.create_all)
-    sessions = make_sessionmaker(engine)
-    sub = Subscription(group="proof-e", topics=(topic,), handler=_apply_or_refuse, registry=ledger.registry)
-    runner = ConsumerRunner(
-        service="proof",
-        bootstrap=kafka_bootstrap,
-        sessions=sessions,
-        tables=ledger.kernel,
-        subscription=sub,
-        dead_letters=DeadLetters(service="proof", producer=producer),
-    )
     before = {r: _dead_lettered("proof-e", r) for r in ("malformed", "unknown_type", "handler_error")}
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    ends = await end_offsets(kafka_bootstrap, topic)
-    try:
-        for _ in range(120):
-            if await caught_up(sessions, "proof-e", ends):
-                break
-            await asyncio.sleep(0.5)
-    finally:
-        stop.set()
-        await task
-        await producer.stop()
+    engine, sessions = await _consume_to_the_end(kafka_bootstrap, new_pg_database("dlq"), "proof-e", topic, producer, 120)
 
     async with sessions() as s:
         row = (await s.execute(sa.select(ledger.balances))).one()
@@ -208,27 +213,7 @@ async def test_a_flood_of_poison_is_dead_lettered_whole_in_order_while_the_good_
             meta = await producer.send_and_wait(topic, bad, key=b"payer-1", headers=headers)
             poison_offsets.append(meta.offset)
     db = new_pg_database("dlqflood")
-    engine = make_engine(db)
-    async with engine.begin() as conn:
-        await conn.run_sync(ledger.metadata.create_all)
-    sessions = make_sessionmaker(engine)
-    sub = Subscription(group="proof-e-flood", topics=(topic,), handler=_apply_or_refuse, registry=ledger.registry)
-    runner = ConsumerRunner(
-        service="proof", bootstrap=kafka_bootstrap, sessions=sessions, tables=ledger.kernel, subscription=sub,
-        dead_letters=DeadLetters(service="proof", producer=producer),
-    )  # fmt: skip
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    ends = await end_offsets(kafka_bootstrap, topic)
-    try:
-        for _ in range(240):
-            if await caught_up(sessions, "proof-e-flood", ends):
-                break
-            await asyncio.sleep(0.5)
-    finally:
-        stop.set()
-        await task
-        await producer.stop()
+    engine, sessions = await _consume_to_the_end(kafka_bootstrap, db, "proof-e-flood", topic, producer, 240)
     async with sessions() as s:
         applied_ids = list((await s.execute(sa.select(ledger.applied.c.event_id))).scalars())
     assert sorted(applied_ids) == sorted(good) and len(good) == 150
