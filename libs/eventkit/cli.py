@@ -126,8 +126,8 @@ def run_cli(spec: ServiceSpec, argv: Sequence[str] | None = None) -> int:
 
 async def _async_command(spec: ServiceSpec, settings: ServiceSettings, args: argparse.Namespace) -> int:
     definition = spec.definition
-    kafka_security.configure(settings.kafka_security())
-    if args.command == "topics":
+    if args.command == "topics":  # the one command that builds no runtime (which configures it)
+        kafka_security.configure(settings.kafka_security())
         specs = definition.topic_specs(settings.topic_partitions, settings.topic_replication_factor)
         await ensure_topics(settings.kafka_bootstrap_servers, specs)
         print(json.dumps({"service": definition.name, "topics": sorted(s.name for s in specs)}))

@@ -95,12 +95,14 @@ class KafkaSecurity:
 
 
 _current = KafkaSecurity()
+_options: dict[str, Any] = {}
 
 
 def configure(security: KafkaSecurity) -> None:
-    """Set the identity every Kafka client of this process uses."""
-    global _current
-    _current = security
+    """Set the identity every Kafka client of this process uses (its options built once: the CA
+    file is read here, not by every client)."""
+    global _current, _options
+    _current, _options = security, security.client_options()
 
 
 def current() -> KafkaSecurity:
@@ -108,4 +110,4 @@ def current() -> KafkaSecurity:
 
 
 def client_options() -> dict[str, Any]:
-    return _current.client_options()
+    return dict(_options)

@@ -111,7 +111,7 @@ class OutboxRelay:
 
     async def backlog(self) -> int:
         async with self.sessions() as session:
-            return int(await session.scalar(sa.select(sa.func.count()).select_from(self.tables.outbox)) or 0)
+            return await outbox_backlog(session, self.tables)
 
     async def refresh_backlog(self) -> None:
         OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
@@ -138,3 +138,8 @@ async def _wait_any(stop: asyncio.Event, other: asyncio.Event, seconds: float) -
     finally:
         for w in waiters:
             w.cancel()
+
+
+async def outbox_backlog(session: AsyncSession, tables: KernelTables) -> int:
+    """Committed events not yet acknowledged by Kafka (the rows of the outbox)."""
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(tables.outbox)) or 0)

@@ -62,7 +62,8 @@ class ServiceDefinition:
     def subscriptions(self, store: EventStore | None = None) -> list[Subscription]:
         """Every consumer group: projections, processors and those built by factories (with `store`,
         the runtime's own, or else a store of the service's own)."""
-        built = [make(store or self.event_store()) for make in self.processor_factories]
+        store = store or self.event_store()
+        built = [make(store) for make in self.processor_factories]
         return [p.subscription() for p in self.projections] + list(self.processors) + built
 
     def topic_specs(self, partitions: int, replication: int) -> list[TopicSpec]:

@@ -17,12 +17,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from prometheus_client import Counter
 from pydantic import BaseModel
 
 from eventkit.metrics import EVENTS_DEAD_LETTERED, OUTBOX_BACKLOG
+from eventkit.outbox import outbox_backlog
 from eventkit.rebuild_record import last_rebuilds
 from eventkit.web.auth import require_roles
 
@@ -84,7 +84,7 @@ async def pipeline_of(runtime: ServiceRuntime, version: str) -> Pipeline:
         for c in runtime.consumers
     ]
     async with runtime.sessions() as session:
-        backlog = int(await session.scalar(sa.select(sa.func.count()).select_from(kernel.outbox)) or 0)
+        backlog = await outbox_backlog(session, kernel)
         records = {r.projection: r for r in await last_rebuilds(session, kernel)}
     OUTBOX_BACKLOG.labels(name).set(backlog)
     dead = dead_lettered_by_group(name)

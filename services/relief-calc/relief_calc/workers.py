@@ -58,7 +58,7 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
         runtime = app.state.runtime
         assessor = Assessor(runtime.sessions, runtime.store, registry, batch=settings.assessor_batch)
         app.state.assessor = assessor
-        app.state.project_assessor = projects = ProjectAssessor(runtime.sessions, runtime.store)
+        app.state.project_assessor = projects = ProjectAssessor(runtime.sessions, runtime.store, policies=assessor.policies)
         tasks.append(asyncio.create_task(assessor.run(stop), name="relief-calc-assessor"))
         tasks.append(asyncio.create_task(projects.run(stop), name="relief-calc-project-assessor"))
     try:

@@ -28,6 +28,7 @@ from declaration.domain.events import (
     ProjectDeclared,
     registry,
 )
+from eventkit.db import upsert_insert
 from eventkit.events import Message
 from eventkit.projection import Projection
 
@@ -72,7 +73,6 @@ async def apply(session: AsyncSession, msg: Message) -> None:
 
 async def _upsert_project(session: AsyncSession, e: ProjectDeclared | ProjectCorrected, at: Any) -> None:
     p = e.project
-    key = (projects.c.credit_code == p.credit_code, projects.c.project_code == p.project_code)
     values = {
         "name": p.name,
         "region": p.region,
@@ -82,10 +82,8 @@ async def _upsert_project(session: AsyncSession, e: ProjectDeclared | ProjectCor
         "revision": p.revision,
         "updated_at": at,
     }
-    if await session.scalar(sa.select(sa.func.count()).select_from(projects).where(*key)):
-        await session.execute(sa.update(projects).where(*key).values(**values))
-    else:
-        await session.execute(sa.insert(projects).values(credit_code=p.credit_code, project_code=p.project_code, **values))
+    stmt = upsert_insert(session, projects).values(credit_code=p.credit_code, project_code=p.project_code, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["credit_code", "project_code"], set_=values))
 
 
 async def _upsert_payer(session: AsyncSession, p: PayerProfile, version: int, at: Any) -> None:

@@ -26,13 +26,15 @@ from relief_calc.domain.policy_model import Policy, PolicyKind
 MARKING_KINDS = (PolicyKind.RELIEF, PolicyKind.CONSTRUCTION_PROJECT)
 
 
-async def mark_projects(session: AsyncSession, keys: Iterable[tuple[str, str]], reason: str) -> int:
+async def mark_projects(session: AsyncSession, keys: Iterable[tuple[str, str]], reason: str, chunk: int = 1000) -> int:
+    """Mark projects for (re)assessment, `chunk` rows a statement (as inputs.mark: within SQLite's
+    limit of bound values however many projects a policy reaches)."""
     rows = [
         {"credit_code": c, "project_code": p, "generation": 1, "reason": reason, "marked_at": datetime.now(UTC)}
         for c, p in sorted(set(keys))
     ]
-    if rows:
-        stmt = upsert_insert(session, pending_projects).values(rows)
+    for i in range(0, len(rows), chunk):
+        stmt = upsert_insert(session, pending_projects).values(rows[i : i + chunk])
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["credit_code", "project_code"],

@@ -43,11 +43,17 @@ def project_input(row: Any) -> ProjectInput:
 
 
 class ProjectAssessor:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], store: EventStore, batch: int = 50) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        store: EventStore,
+        batch: int = 50,
+        policies: PolicyCache | None = None,
+    ) -> None:
         self.sessions = sessions
         self.store = store
         self.batch = batch
-        self.policies = PolicyCache()
+        self.policies = policies or PolicyCache()  # the monthly assessor's, in the service
 
     async def run(self, stop: asyncio.Event, idle_s: float = 0.3) -> None:
         await run_rounds(self.run_once, stop, idle_s=idle_s, name="project-assessor")
@@ -55,14 +61,16 @@ class ProjectAssessor:
     async def run_once(self) -> int:
         """Assess one batch of marks; returns how many marks it looked at."""
         async with self.sessions() as session, session.begin():
-            policy_set = await self.policies.current(session)
-            if policy_set is None:
-                return 0
             t = pending_projects
             q = sa.select(t).where(t.c.last_error.is_(None)).order_by(t.c.marked_at).limit(self.batch)
             if session.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             marks = list((await session.execute(q)).all())
+            if not marks:  # idle: no need to look at the policies
+                return 0
+            policy_set = await self.policies.current(session)
+            if policy_set is None:
+                return 0
             for mark in marks:
                 await self._one(session, mark, policy_set)
         return len(marks)

@@ -1,5 +1,5 @@
-"""Small row helpers the projections share (select, then insert or update: portable between
-PostgreSQL and SQLite, and a partition's events are applied by one consumer at a time)."""
+"""Small row helpers the projections share: one INSERT … ON CONFLICT per change (eventkit.db's
+upsert_insert, portable between PostgreSQL and SQLite)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eventkit.db import upsert_insert
+
 
 def _where(table: sa.Table, keys: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
     return [table.c[k] == v for k, v in keys.items()]
 
 
 async def upsert(session: AsyncSession, table: sa.Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
-    """Set `values` on the row with `keys`, inserting it if missing."""
-    found = await session.scalar(sa.select(sa.func.count()).select_from(table).where(*_where(table, keys)))
-    if found:
-        if values:
-            await session.execute(sa.update(table).where(*_where(table, keys)).values(**values))
+    """Set `values` on the row with `keys` (the table's whole primary key), inserting it if missing."""
+    stmt = upsert_insert(session, table).values(**keys, **values)
+    if values:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values)
     else:
-        await session.execute(sa.insert(table).values(**keys, **values))
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    await session.execute(stmt)
 
 
 async def add(session: AsyncSession, table: sa.Table, keys: dict[str, Any], deltas: dict[str, int]) -> None:
-    """Add `deltas` to the row's amount columns, inserting a row of zeros first if missing."""
-    found = await session.scalar(sa.select(sa.func.count()).select_from(table).where(*_where(table, keys)))
-    if not found:
-        await session.execute(sa.insert(table).values(**keys, **deltas))
-        return
-    await session.execute(sa.update(table).where(*_where(table, keys)).values(**{c: table.c[c] + d for c, d in deltas.items()}))
+    """Add `deltas` to the amount columns of the row with `keys` (the whole primary key), inserting
+    it with `deltas` as its amounts if missing."""
+    stmt = upsert_insert(session, table).values(**keys, **deltas)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=list(keys), set_={c: table.c[c] + d for c, d in deltas.items()})
+    )
 
 
 async def replace(session: AsyncSession, table: sa.Table, keys: dict[str, Any], rows: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ download prints every line and a 合计 row, amounts in 元 with two decimals.""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -32,6 +33,7 @@ CreditCode = Annotated[
 Format = Annotated[str, Path(pattern=r"^(csv|xlsx)$", description="csv | xlsx")]
 
 
+@functools.cache
 def region_names() -> dict[str, str]:
     return {r.code: r.name for r in RegionCatalog.default().regions()}
 

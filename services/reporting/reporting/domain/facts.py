@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-INSURANCE_ORDER = ("pension", "unemployment", "work_injury", "medical", "maternity")
-INSURANCE_ZH = {
-    "pension": "基本养老保险",
-    "unemployment": "失业保险",
-    "work_injury": "工伤保险",
-    "medical": "职工基本医疗保险",
-    "maternity": "生育保险",
-}
+from refdata.enums import Insurance
+
+INSURANCE_ORDER = tuple(i.value for i in Insurance)
+INSURANCE_ZH = {i.value: i.zh for i in Insurance}
 RELIEF_ZH = {"exempt": "免征", "halved": "减半征收", "mixed": "免征及减半征收", "none": "无减免"}
 
 

@@ -109,7 +109,5 @@ def row(
 
 
 def table(data: dict[str, Any], meta: Mapping[str, Any]) -> Table:
-    printed = dict(data)
-    if not data["fund_entered"]:
-        printed.update(fund_balance_fen=None, fund_income_fen=None, fund_spending_fen=None)
-    return Table(TITLE, COLUMNS, (printed,), None, {**meta, "fund_entered": data["fund_entered"]})
+    """The form of one `row` (whose fund figures are already None when none were entered)."""
+    return Table(TITLE, COLUMNS, (data,), None, {**meta, "fund_entered": data["fund_entered"]})
